@@ -1,0 +1,44 @@
+# One command runs the demo, one runs the tests; both set up .venv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run test test-fast check bench-extract bench-cluster bench-scale bench-parse
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first: the CPU wheel on this disk; otherwise pip pulls a multi-GB CUDA build
+	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/verbatim demo --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+check: install
+	$(BIN)/ruff check app pipelines models tests benchmarks
+	$(BIN)/python -m pytest -q
+
+bench-extract: install
+	$(BIN)/python benchmarks/extraction_eval.py benchmarks/data/extraction_dev.jsonl
+
+bench-cluster: install
+	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv
+	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/dstc11-banking/utterances.jsonl --text-field utterance --label-field intent
+
+bench-scale: install
+	$(BIN)/python benchmarks/cluster_scale.py
+
+bench-parse: install
+	$(BIN)/python benchmarks/parse_throughput.py

@@ -1,0 +1,155 @@
+"""The `verbatim` command: serve, worker, ingest, keys create, rebuild, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from app.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    return int(args.func(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="verbatim", description=__doc__)
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="serve the API (with the worker thread)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="process queued jobs in this process")
+    worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(func=_worker)
+    ingest = sub.add_parser("ingest", help="store transcript files and queue them")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--workspace", default="demo")
+    ingest.add_argument("--format", default=None)
+    ingest.add_argument("--process", action="store_true", help="process them now")
+    ingest.set_defaults(func=_ingest)
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(required=True)
+    create = keys.add_parser("create", help="create a key (and the workspace if needed)")
+    create.add_argument("--workspace", required=True)
+    create.set_defaults(func=_keys_create)
+    rebuild = sub.add_parser("rebuild", help="re-cluster a workspace now")
+    rebuild.add_argument("--workspace", default="demo")
+    rebuild.set_defaults(func=_rebuild)
+    demo = sub.add_parser("demo", help="load the demo transcripts, process them, then serve")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-serve", action="store_true")
+    demo.set_defaults(func=_demo)
+    return p
+
+
+def _engine(settings: Settings):
+    from app.db import create_tables, make_engine
+
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    return engine
+
+
+def _serve(args: argparse.Namespace, models=None) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    app = create_app(Settings.from_env(), models=models)
+    print(f"verbatim serving at http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app.nlp import load_models
+    from app.worker import Worker
+
+    settings = Settings.from_env()
+    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds)
+    if args.once:
+        worker.recover()
+        print(f"processed {worker.run_until_idle()} jobs")
+        return 0
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from app.db import session_scope
+    from app.services.workspaces import create_api_key, get_or_create_workspace
+
+    with session_scope(_engine(Settings.from_env())) as session:
+        workspace = get_or_create_workspace(session=session, name=args.workspace)
+        key = create_api_key(session=session, workspace=workspace)
+    print(f"workspace {args.workspace!r}: new API key (shown once):")
+    print(key)
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from app.loader import ingest_files
+
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    failed = ingest_files(engine=engine, settings=settings, workspace=args.workspace,
+                          paths=args.paths, fmt=args.format)
+    if args.process:
+        _process(engine, settings)
+    return 1 if failed else 0
+
+
+def _process(engine, settings: Settings, models=None):
+    from app.nlp import load_models
+    from app.worker import Worker
+
+    models = models or load_models()
+    worker = Worker(engine, models, settings.worker_poll_seconds)
+    worker.recover()
+    worker.run_until_idle()
+    return models
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from app.db import session_scope
+    from app.services.clusters import request_rebuild
+    from app.services.workspaces import get_or_create_workspace
+
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    with session_scope(engine) as session:
+        workspace = get_or_create_workspace(session=session, name=args.workspace)
+        job = request_rebuild(session=session, workspace_id=workspace.id)
+    _process(engine, settings)
+    print(f"rebuild job {job.id} finished")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.loader import load_demo
+
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    key, models = load_demo(engine=engine, settings=settings, samples=SAMPLES,
+                            process=_process)
+    print("\n  demo workspace ready — sign in at http://%s:%d with API key:\n  %s\n"
+          % (args.host, args.port, key), flush=True)
+    if args.no_serve:
+        return 0
+    engine.dispose()
+    return _serve(args, models=models)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Between rebuilds, new mentions join the nearest existing cluster at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sqlmodel import Session, func, select
+
+from models import Cluster, ClusterMember, Mention
+from models.base import utcnow
+from pipelines.cluster import ClusterConfig, assign_to_centroids
+
+
+def vector(blob: bytes | None) -> np.ndarray:
+    return np.frombuffer(blob or b"", dtype=np.float32)
+
+
+def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Mention]) -> int:
+    """Adds each mention to its kind's nearest cluster when similar enough; returns how many."""
+    by_kind: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_kind[m.kind].append(m)
+    placed = 0
+    for kind, rows in by_kind.items():
+        clusters = list(session.exec(select(Cluster).where(
+            Cluster.workspace_id == workspace_id, Cluster.kind == kind,
+            Cluster.active.is_(True)).order_by(Cluster.id)))
+        if not clusters:
+            continue
+        centroids = np.vstack([vector(c.centroid) for c in clusters])
+        X = np.vstack([vector(m.embedding) for m in rows])
+        labels, sims = assign_to_centroids(X, centroids, ClusterConfig().assign_threshold)
+        for m, label, sim in zip(rows, labels, sims, strict=True):
+            if label < 0:
+                continue
+            cluster = clusters[int(label)]
+            session.add(ClusterMember(mention_id=m.id, cluster_id=cluster.id,
+                                      workspace_id=workspace_id, similarity=float(sim)))
+            cluster.size += 1
+            cluster.updated_at = utcnow()
+            session.add(cluster)
+            placed += 1
+    session.flush()
+    return placed
+
+
+def unclustered_count(*, session: Session, workspace_id: int,
+                      kind: str | None = None) -> tuple[int, int]:
+    """(mentions without a cluster, all mentions) in a workspace, optionally of one kind."""
+    total_q = select(func.count(Mention.id)).where(Mention.workspace_id == workspace_id)
+    clustered_q = (select(func.count(ClusterMember.mention_id))
+                   .join(Mention, Mention.id == ClusterMember.mention_id)
+                   .where(ClusterMember.workspace_id == workspace_id))
+    if kind is not None:
+        total_q = total_q.where(Mention.kind == kind)
+        clustered_q = clustered_q.where(Mention.kind == kind)
+    total = session.exec(total_q).one()
+    clustered = session.exec(clustered_q).one()
+    return int(total) - int(clustered), int(total)

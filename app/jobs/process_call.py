@@ -1,0 +1,130 @@
+"""Process one call: resolve speaker roles, extract mentions, embed them, place them in clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.jobs.placement import place_new_mentions, unclustered_count
+from app.nlp import Models
+from app.services.calls import mentions as call_mentions
+from app.services.calls import utterances as call_utterances
+from app.services.jobs import enqueue, pending_rebuild
+from app.services.workspaces import roster
+from models import Call, Cluster, ClusterMember, Job, Mention, Participant, Utterance, Workspace
+from models.base import utcnow
+from pipelines.roles import resolve_roles
+from pipelines.types import CallMeta, Conversation, Speaker, Turn
+
+# a rebuild is queued once this many mentions (and this share of all) have no cluster
+REBUILD_MIN_LOOSE = 50
+REBUILD_LOOSE_SHARE = 0.3
+
+
+def process_call(*, session: Session, job: Job, models: Models) -> None:
+    call = session.get(Call, job.call_id)
+    if call is None:  # deleted since it was queued: nothing to do
+        return
+    call.status = "processing"
+    utts = call_utterances(session=session, call_id=call.id)
+    participants = list(session.exec(select(Participant).where(Participant.call_id == call.id)))
+    _assign_roles(session=session, call=call, utts=utts, participants=participants)
+    _clear_mentions(session=session, call=call)
+    new = _extract(session=session, call=call, utts=utts, models=models)
+    place_new_mentions(session=session, workspace_id=call.workspace_id, mentions=new)
+    call.status, call.updated_at = "processed", utcnow()
+    session.add(call)
+    _maybe_queue_rebuild(session=session, workspace_id=call.workspace_id)
+
+
+def _assign_roles(*, session: Session, call: Call, utts: list[Utterance],
+                  participants: list[Participant]) -> None:
+    workspace = session.get(Workspace, call.workspace_id)
+    speakers = {p.name: Speaker(name=p.name, email=p.email, role=p.declared_role)
+                for p in participants}
+    for u in utts:
+        speakers.setdefault(u.speaker, Speaker(name=u.speaker))
+    conv = Conversation(
+        meta=CallMeta(external_id=call.external_id),
+        speakers=tuple(speakers.values()),
+        turns=tuple(Turn(u.speaker, u.text, u.start_ms, u.end_ms) for u in utts),
+    )
+    decisions = resolve_roles(
+        conv,
+        own_domains=tuple(workspace.own_domains if workspace else ()),
+        roster=tuple(roster(session=session, workspace_id=call.workspace_id)),
+    )
+    by_name = {p.name: p for p in participants}
+    for name, decision in decisions.items():
+        p = by_name.get(name) or Participant(workspace_id=call.workspace_id, call_id=call.id,
+                                             name=name)
+        p.role, p.role_source, p.role_confidence = (
+            decision.role, decision.source, float(decision.confidence))
+        session.add(p)
+    for u in utts:
+        u.role = decisions[u.speaker].role if u.speaker in decisions else "unknown"
+        session.add(u)
+    session.flush()
+
+
+def _clear_mentions(*, session: Session, call: Call) -> None:
+    old = call_mentions(session=session, call_id=call.id)
+    if not old:
+        return
+    ids = [m.id for m in old]
+    touched = set(session.exec(select(ClusterMember.cluster_id)
+                               .where(ClusterMember.mention_id.in_(ids))))
+    session.execute(delete(ClusterMember).where(ClusterMember.mention_id.in_(ids)))
+    session.execute(delete(Mention).where(Mention.id.in_(ids)))
+    session.flush()
+    for cluster_id in touched:
+        cluster = session.get(Cluster, cluster_id)
+        if cluster is not None:
+            cluster.size = len(session.exec(select(ClusterMember.mention_id)
+                                            .where(ClusterMember.cluster_id == cluster_id)).all())
+            session.add(cluster)
+
+
+def _extract(*, session: Session, call: Call, utts: list[Utterance],
+             models: Models) -> list[Mention]:
+    customer = [u for u in utts if u.role == "customer"]
+    found = models.extractor.extract([u.text for u in customer])
+    contexts = _preceding_rep_turns(utts)
+    rows: list[Mention] = []
+    for utt, mentions in zip(customer, found, strict=True):
+        for m in mentions:
+            rows.append(Mention(
+                workspace_id=call.workspace_id, call_id=call.id, utterance_id=utt.id,
+                kind=m.kind, category=m.category, confidence=float(m.confidence), text=m.text,
+                start_char=m.start, end_char=m.end, start_ms=utt.start_ms, speaker=utt.speaker,
+                context=contexts.get(utt.id), key_phrases=list(m.key_phrases)))
+    vectors = models.embedder.encode([m.text for m in rows])
+    for row, vec in zip(rows, vectors, strict=True):
+        row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def _preceding_rep_turns(utts: list[Utterance]) -> dict[int, str]:
+    """For each utterance, the text of the last rep turn before it (what triggered it)."""
+    out: dict[int, str] = {}
+    last_rep: str | None = None
+    for u in utts:
+        if last_rep is not None and u.role != "rep":
+            out[u.id] = last_rep
+        if u.role == "rep":
+            last_rep = u.text
+    return out
+
+
+def _maybe_queue_rebuild(*, session: Session, workspace_id: int) -> None:
+    """Queue a re-cluster when nothing is clustered yet or too much is left unplaced."""
+    if pending_rebuild(session=session, workspace_id=workspace_id) is not None:
+        return
+    has_clusters = session.exec(select(Cluster.id).where(
+        Cluster.workspace_id == workspace_id, Cluster.active.is_(True)).limit(1)).first()
+    loose, total = unclustered_count(session=session, workspace_id=workspace_id)
+    if total and (has_clusters is None or loose > max(REBUILD_MIN_LOOSE, REBUILD_LOOSE_SHARE * total)):
+        enqueue(session=session, workspace_id=workspace_id, kind="rebuild")

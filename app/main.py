@@ -1,0 +1,50 @@
+"""The app factory: models and the worker start in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.db import create_tables, make_engine
+from app.errors import install_handlers
+from app.nlp import Models, load_models
+from app.routes import api_router
+from app.settings import Settings
+from app.worker import Worker
+
+log = logging.getLogger("verbatim")
+
+DESCRIPTION = """
+verbatim turns sales-call transcripts into a ranked feed of customer objections, questions and
+pain phrases, each backed by exact quotes. Authenticate with `Authorization: Bearer <API key>`.
+"""
+
+
+def create_app(settings: Settings | None = None, models: Models | None = None) -> FastAPI:
+    """Builds the app; pass `models` to reuse already loaded ones (tests, the demo)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        create_tables(engine)
+        app.state.engine = engine
+        app.state.settings = settings
+        app.state.models = models or load_models()
+        worker = Worker(engine, app.state.models, settings.worker_poll_seconds)
+        app.state.worker = worker
+        if settings.worker_enabled:
+            worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            engine.dispose()
+
+    app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_handlers(app)
+    app.include_router(api_router)
+    return app

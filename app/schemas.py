@@ -1,0 +1,163 @@
+"""Request and response shapes of the public API (they become the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class NativeParticipant(BaseModel):
+    name: str
+    email: str | None = None
+    role: Literal["rep", "customer"] | None = None
+
+
+class NativeUtterance(BaseModel):
+    speaker: str
+    start_ms: int | None = None
+    end_ms: int | None = None
+    text: str
+
+
+class NativeCall(BaseModel):
+    """The native JSON transcript (other formats are accepted too: see the endpoint)."""
+
+    external_id: str
+    title: str | None = None
+    started_at: datetime | None = None
+    account: str | None = None
+    deal_stage: str | None = None
+    outcome: Literal["won", "lost", "open"] | None = None
+    tags: list[str] = Field(default_factory=list)
+    participants: list[NativeParticipant] = Field(default_factory=list)
+    utterances: list[NativeUtterance]
+
+
+class Accepted(BaseModel):
+    call_id: int
+    job_id: int | None
+    external_id: str
+    status: Literal["queued", "unchanged", "replaced"]
+
+
+class JobOut(Out):
+    id: int
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    call_id: int | None
+    attempts: int
+    progress: float
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobRef(BaseModel):
+    job_id: int
+
+
+class ParticipantOut(Out):
+    name: str
+    email: str | None
+    role: str
+    role_source: str
+    role_confidence: float
+
+
+class UtteranceOut(Out):
+    id: int
+    idx: int
+    speaker: str
+    role: str
+    start_ms: int | None
+    end_ms: int | None
+    text: str
+
+
+class MentionOut(Out):
+    id: int
+    call_id: int
+    utterance_id: int
+    kind: str
+    category: str | None
+    confidence: float
+    text: str
+    start_char: int
+    end_char: int
+    start_ms: int | None
+    speaker: str
+    context: str | None
+    key_phrases: list[str]
+
+
+class CallOut(Out):
+    id: int
+    external_id: str
+    title: str | None
+    started_at: datetime | None
+    account: str | None
+    deal_stage: str | None
+    outcome: str | None
+    tags: list[str]
+    source_format: str
+    status: str
+    participants: list[ParticipantOut]
+    utterances: list[UtteranceOut]
+    mentions: list[MentionOut]
+
+
+class Quote(BaseModel):
+    mention_id: int
+    text: str
+    call_id: int
+    speaker: str
+    start_ms: int | None
+    account: str | None
+    category: str | None
+
+
+class ScoreOut(BaseModel):
+    mentions: int
+    calls: int
+    accounts: int
+    recent: int
+    previous: int
+    trend: float
+    recency: float
+    lost_calls: int
+    won_calls: int
+    lost_share: float
+    deal_lift: float
+
+
+class FeedItemOut(BaseModel):
+    id: int
+    label: str
+    category: str | None
+    keywords: list[str]
+    mentions: int
+    calls: int
+    accounts: int
+    score: float
+    trend: float
+    emerging: bool
+    components: ScoreOut
+    quotes: list[Quote]
+
+
+class FeedOut(BaseModel):
+    items: list[FeedItemOut]
+    next: str | None
+    total: int
+    unclustered: int
+
+
+class ClusterPatch(BaseModel):
+    label: str = Field(min_length=1, max_length=300)

@@ -1,0 +1,48 @@
+"""A cluster as the API shows it: its variants and its members, page by page."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlmodel import Session
+
+from app.jobs.placement import vector
+from app.services.feed import FeedFilters, decode_cursor, encode_cursor, filtered_rows
+from app.services.feed_view import quote_out
+from models import Cluster
+from pipelines.variants import group_variants
+
+
+def _rows(session: Session, cluster: Cluster):
+    rows = filtered_rows(session=session, workspace_id=cluster.workspace_id, kind=cluster.kind,
+                         filters=FeedFilters(), cluster_id=cluster.id)
+    return sorted(rows, key=lambda r: (-r.similarity, r.mention.id))
+
+
+def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
+    rows = _rows(session, cluster)
+    variants = []
+    if rows:
+        X = np.vstack([vector(r.mention.embedding) for r in rows])
+        for group in group_variants([r.mention.text for r in rows], X):
+            variants.append({"text": rows[group[0]].mention.text, "count": len(group),
+                             "mention_ids": [rows[i].mention.id for i in group]})
+    return {
+        "id": cluster.id, "kind": cluster.kind, "label": cluster.label,
+        "label_is_custom": cluster.label_is_custom, "category": cluster.category,
+        "keywords": cluster.keywords, "mentions": len(rows),
+        "calls": len({r.call.id for r in rows}), "variants": variants,
+        "created_at": cluster.created_at, "updated_at": cluster.updated_at,
+    }
+
+
+def cluster_mentions_page(*, session: Session, cluster: Cluster, limit: int,
+                          cursor: str | None) -> dict:
+    rows = _rows(session, cluster)
+    offset = decode_cursor(cursor)
+    page = rows[offset:offset + limit]
+    items = [{**quote_out(r).model_dump(), "similarity": round(r.similarity, 4),
+              "confidence": round(r.mention.confidence, 4), "context": r.mention.context,
+              "started_at": r.call.started_at, "call_title": r.call.title} for r in page]
+    more = offset + limit < len(rows)
+    return {"items": items, "total": len(rows),
+            "next": encode_cursor(offset + limit) if more else None}

