@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.db import create_tables, make_engine
 from app.errors import install_handlers
 from app.nlp import Models, load_models
 from app.routes import api_router
 from app.settings import Settings
+from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
 from app.worker import Worker
 
 log = logging.getLogger("verbatim")
@@ -47,4 +49,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_handlers(app)
     app.include_router(api_router)
+    app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_router)
     return app

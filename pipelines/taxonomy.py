@@ -41,6 +41,11 @@ PRICE = Category(
         "Paying for the whole year upfront is a big ask for us.",
         "Is there a cheaper plan? This tier is out of our range.",
         "Five figures a year is steep for something we use monthly.",
+        "Where am I supposed to find another twenty thousand in this year's plan?",
+        "Finance will laugh at a number like that.",
+        "For a clinic our size, that monthly fee is really hard to stomach.",
+        "The quote came in about double what we had penciled in.",
+        "I'm struggling to see how we'd get our money back on this.",
     ),
 )
 
@@ -62,6 +67,11 @@ TIMING = Category(
         "There's a hiring freeze, so nothing new is getting started.",
         "We'd rather hold off until the new system is live.",
         "It's too early for us; we're still figuring out our process.",
+        "Nothing new gets approved until after our fiscal year closes.",
+        "Harvest season is our crunch time, so realistically we can't look at this before winter.",
+        "Ask me again once the merger is finished.",
+        "Our IT folks are heads-down on the ERP cutover until the summer.",
+        "We just launched a big initiative and can't start another one on top of it.",
     ),
 )
 
@@ -82,6 +92,12 @@ AUTHORITY = Category(
         "My manager will want to see a business case before approving it.",
         "Honestly, it's above my pay grade.",
         "I'd need to convince the head of IT, and he's hard to win over.",
+        "Purchases like this go to a committee that only meets once a quarter.",
+        "Corporate picks the software for all the franchise locations, not us.",
+        "The superintendent would have to sign off, and she's cautious about new vendors.",
+        "I'm just gathering information; the partners will decide.",
+        "Our parent company has a say in any new system we bring in.",
+        "Security and finance both get a veto on new tools here.",
     ),
 )
 
@@ -102,6 +118,12 @@ NEED = Category(
         "Nobody on the team is really asking for this.",
         "It's not a pressing problem for us at the moment.",
         "I don't see the value for a company our size.",
+        "Do we really need a whole platform for something this simple?",
+        "Our volume is so low that a manual process is honestly fine.",
+        "The crew gets by with a whiteboard and a group text, and it works.",
+        "That problem you described just doesn't come up for us.",
+        "It feels built for a much bigger organisation than ours.",
+        "What we have isn't broken, so I don't see a reason to change it.",
     ),
 )
 
@@ -122,6 +144,11 @@ COMPETITOR = Category(
         "Salesforce does most of this out of the box for us.",
         "Why would we pick you over the market leader?",
         "The other product we trialled had more integrations.",
+        "Everything we run is already on Google Workspace, and it covers most of this.",
+        "We're halfway through a pilot with another provider right now.",
+        "Our dealers are all set up on a different portal, so moving them would be an uphill battle.",
+        "Our parent company standardised on a competing product last year.",
+        "The free version of what we already pay for does about eighty percent of this.",
     ),
 )
 
@@ -144,6 +171,12 @@ TRUST = Category(
         "I've never heard of your company before this call.",
         "It feels risky to put our whole process on a new platform.",
         "Are you SOC 2 certified? We can't move forward without that.",
+        "Everyone in this space promises the moon, and nobody delivers it.",
+        "Your online reviews are all over the place.",
+        "Could I talk to a couple of your current clients before we decide?",
+        "I'm uneasy giving an outside tool access to our patient records.",
+        "How many companies our size actually use this day to day?",
+        "What if the accuracy drops once it sees our messy data?",
     ),
 )
 
@@ -164,6 +197,12 @@ IMPLEMENTATION = Category(
         "My team doesn't have the bandwidth to learn another platform.",
         "How much of our time does onboarding actually take?",
         "Getting it connected to our ERP sounds complicated.",
+        "Putting new devices in every store means a technician visit at each location.",
+        "My crews aren't tech people, so getting them to use an app is going to be a fight.",
+        "We can't afford weeks of downtime while everyone learns a new system.",
+        "Every one of our custom reports would have to be rebuilt from scratch.",
+        "Who on your side actually does the setup work, because we don't have anyone.",
+        "Moving all our integrations over is months of engineering work.",
     ),
 )
 
@@ -184,6 +223,11 @@ CONTRACT = Category(
         "The early termination fee is way too steep.",
         "We need net-60 payment terms at minimum.",
         "Legal will take weeks to review an agreement this long.",
+        "We need the right to terminate for convenience, and your paper doesn't allow it.",
+        "Our master agreement has to take precedence over your terms.",
+        "The per-seat minimum doesn't work when our headcount swings with the season.",
+        "Your uptime commitment in the service level agreement is too weak for us.",
+        "We'd need the liability cap raised before our counsel will sign.",
     ),
 )
 
@@ -204,6 +248,12 @@ FEATURE = Category(
         "Unless it can do bulk edits, it's not much use to us.",
         "It's missing the Slack integration our people live in.",
         "I wish the permissions were more granular than that.",
+        "There's no way to schedule recurring jobs, which we do every day.",
+        "So it only exports to CSV? We need a live connection to our warehouse.",
+        "No support for two-factor login?",
+        "Your analytics look pretty shallow compared to what we have now.",
+        "It sounds like you cap the number of records per upload, and that won't cover us.",
+        "Unless it handles barcode scanning, the warehouse team can't use it.",
     ),
 )
 

@@ -6,16 +6,14 @@ import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from app.jobs.roles import apply_roles, participants_of
 from app.jobs.placement import place_new_mentions, unclustered_count
 from app.nlp import Models
 from app.services.calls import mentions as call_mentions
 from app.services.calls import utterances as call_utterances
 from app.services.jobs import enqueue, pending_rebuild
-from app.services.workspaces import roster
-from models import Call, Cluster, ClusterMember, Job, Mention, Participant, Utterance, Workspace
+from models import Call, Cluster, ClusterMember, Job, Mention, Utterance
 from models.base import utcnow
-from pipelines.roles import resolve_roles
-from pipelines.types import CallMeta, Conversation, Speaker, Turn
 
 # a rebuild is queued once this many mentions (and this share of all) have no cluster
 REBUILD_MIN_LOOSE = 50
@@ -28,44 +26,14 @@ def process_call(*, session: Session, job: Job, models: Models) -> None:
         return
     call.status = "processing"
     utts = call_utterances(session=session, call_id=call.id)
-    participants = list(session.exec(select(Participant).where(Participant.call_id == call.id)))
-    _assign_roles(session=session, call=call, utts=utts, participants=participants)
+    participants = participants_of(session=session, call_id=call.id)
+    apply_roles(session=session, call=call, utts=utts, participants=participants)
     _clear_mentions(session=session, call=call)
     new = _extract(session=session, call=call, utts=utts, models=models)
     place_new_mentions(session=session, workspace_id=call.workspace_id, mentions=new)
     call.status, call.updated_at = "processed", utcnow()
     session.add(call)
     _maybe_queue_rebuild(session=session, workspace_id=call.workspace_id)
-
-
-def _assign_roles(*, session: Session, call: Call, utts: list[Utterance],
-                  participants: list[Participant]) -> None:
-    workspace = session.get(Workspace, call.workspace_id)
-    speakers = {p.name: Speaker(name=p.name, email=p.email, role=p.declared_role)
-                for p in participants}
-    for u in utts:
-        speakers.setdefault(u.speaker, Speaker(name=u.speaker))
-    conv = Conversation(
-        meta=CallMeta(external_id=call.external_id),
-        speakers=tuple(speakers.values()),
-        turns=tuple(Turn(u.speaker, u.text, u.start_ms, u.end_ms) for u in utts),
-    )
-    decisions = resolve_roles(
-        conv,
-        own_domains=tuple(workspace.own_domains if workspace else ()),
-        roster=tuple(roster(session=session, workspace_id=call.workspace_id)),
-    )
-    by_name = {p.name: p for p in participants}
-    for name, decision in decisions.items():
-        p = by_name.get(name) or Participant(workspace_id=call.workspace_id, call_id=call.id,
-                                             name=name)
-        p.role, p.role_source, p.role_confidence = (
-            decision.role, decision.source, float(decision.confidence))
-        session.add(p)
-    for u in utts:
-        u.role = decisions[u.speaker].role if u.speaker in decisions else "unknown"
-        session.add(u)
-    session.flush()
 
 
 def _clear_mentions(*, session: Session, call: Call) -> None:

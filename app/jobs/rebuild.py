@@ -13,7 +13,7 @@ from app.nlp import Models
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster import cluster_embeddings
-from pipelines.cluster_identity import PrevCluster, match_clusters
+from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
 from pipelines.types import KINDS
 
@@ -49,16 +49,16 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    kept: set[int] = set()
+    kept: dict[int, int] = {}  # new label -> cluster id
     for label, idx in sorted(members.items()):
-        old_id = matching.assigned.get(label)
+        old_id = matching.ids.get(label)
         cluster = previous[int(old_id)][0] if old_id is not None else Cluster(
             workspace_id=workspace_id, kind=kind, label="")
         _fill(cluster, [mentions[i] for i in idx], X[idx], result.centroids[label],
               keywords.get(label, []))
         session.add(cluster)
         session.flush()
-        kept.add(cluster.id)
+        kept[label] = cluster.id
         event = "kept" if old_id is not None else "created"
         session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=cluster.id,
                                  event=event, related=[]))
@@ -66,8 +66,9 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
             sim = float(X[i] @ result.centroids[label])
             session.add(ClusterMember(mention_id=mentions[i].id, cluster_id=cluster.id,
                                       workspace_id=workspace_id, similarity=sim))
-    _record_history(session, matching, workspace_id, job_id, previous)
-    _retire(session, [c for c, _ in previous.values() if c.id not in kept], job_id)
+    _record_history(session, matching, workspace_id, job_id, kept)
+    alive = set(kept.values())
+    _retire(session, [c for c, _ in previous.values() if c.id not in alive], job_id)
     session.flush()
 
 
@@ -102,16 +103,18 @@ def _fill(cluster: Cluster, rows: list[Mention], X: np.ndarray, centroid: np.nda
         cluster.label = cluster_label([m.text for m in rows], X, centroid, keywords)
 
 
-def _record_history(session: Session, matching, workspace_id: int, job_id: int | None,
-                    previous: dict[int, tuple[Cluster, list[str]]]) -> None:
-    for old_id, new_labels in getattr(matching, "splits", {}).items():
+def _record_history(session: Session, matching: Matching, workspace_id: int,
+                    job_id: int | None, kept: dict[int, int]) -> None:
+    """Splits are recorded on the old cluster, merges on the cluster that absorbed others."""
+    for old_id, new_labels in matching.splits.items():
         session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id,
                                  cluster_id=int(old_id), event="split",
-                                 related=[int(x) for x in new_labels]))
-    for new_label, old_ids in getattr(matching, "merges", {}).items():
-        ids = [int(x) for x in old_ids]
-        session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=ids[0],
-                                 event="merged", related=ids[1:]))
+                                 related=[kept[n] for n in new_labels if n in kept]))
+    for new_label, old_ids in matching.merges.items():
+        if new_label in kept:
+            session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id,
+                                     cluster_id=kept[new_label], event="merged",
+                                     related=[int(x) for x in old_ids]))
 
 
 def _retire(session: Session, clusters: list[Cluster], job_id: int | None) -> None:

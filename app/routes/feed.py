@@ -7,6 +7,7 @@ from app.deps import SessionDep, WorkspaceDep
 from app.schemas import FeedOut
 from app.services.feed import FeedFilters
 from app.services.feed_view import feed_page
+from models.base import aware
 
 router = APIRouter(tags=["feed"])
 
@@ -30,14 +31,8 @@ def read_feed(
     """Clusters ranked by score (see `pipelines/rank.py`: volume, distinct calls and accounts,
     recency, 30-day trend and lost-deal lift), each with a label, its category, counts, score
     components and its most representative exact quotes. Filters narrow the mentions counted."""
-    filters = FeedFilters(since=_naive(since), until=_naive(until), category=category,
+    filters = FeedFilters(since=aware(since), until=aware(until), category=category,
                           deal_stage=deal_stage, outcome=outcome, account=account,
                           tags=tuple(tags or ()))
     return feed_page(session=session, workspace_id=workspace.id, kind=kind, filters=filters,
                      sort=sort, limit=limit, quotes=quotes, cursor=cursor)
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(tz=None).replace(tzinfo=None)

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.errors import NotFound
 from app.services.jobs import enqueue
 from models import Call, ClusterMember, Job, Mention, Participant, Utterance
-from models.base import utcnow
+from models.base import aware, utcnow
 from pipelines.redact import redact_turns
 from pipelines.types import Conversation
 
@@ -83,10 +83,8 @@ def _repost(*, session: Session, call: Call, conv: Conversation, raw: str,
 
 def _apply(*, session: Session, call: Call, conv: Conversation) -> None:
     meta = conv.meta
-    call.title, call.started_at, call.account = meta.title, meta.started_at, meta.account
+    call.title, call.started_at, call.account = meta.title, aware(meta.started_at), meta.account
     call.deal_stage, call.outcome, call.tags = meta.deal_stage, meta.outcome, list(meta.tags)
-    if call.started_at is not None and call.started_at.tzinfo is not None:
-        call.started_at = call.started_at.astimezone(tz=None).replace(tzinfo=None)
     call.source_format, call.status, call.updated_at = conv.source_format, "queued", utcnow()
     session.add(call)
     session.flush()

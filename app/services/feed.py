@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.errors import VerbatimError
 from models import Call, Cluster, ClusterMember, Mention
-from models.base import utcnow
+from models.base import aware, utcnow
 from pipelines.rank import MentionStat, Score, order, score_clusters
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
@@ -44,7 +44,7 @@ class FeedItem:
 
 
 def when(call: Call) -> datetime:
-    return call.started_at or call.created_at
+    return aware(call.started_at or call.created_at)  # type: ignore[return-value]
 
 
 def filtered_rows(*, session: Session, workspace_id: int, kind: str,

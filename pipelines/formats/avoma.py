@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.formats.draft import Draft, RawTurn
 from pipelines.formats.fields import Field
-from pipelines.types import Speaker
+from pipelines.types import CallMeta, Speaker
 
 
 def parse(root: Field) -> Draft:
@@ -18,7 +18,9 @@ def parse(root: Field) -> Draft:
         speakers.append(speaker)
         names[s.get("id").label()] = speaker.name
     turns = [_turn(seg, names) for seg in root.get("transcript").items()]
-    return Draft(turns, speakers)
+    return Draft(
+        turns, speakers, CallMeta(external_id=root.either("uuid", "meeting_uuid").opt_label())
+    )
 
 
 def _turn(seg: Field, names: dict[str, str]) -> RawTurn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.formats.draft import Draft, RawTurn
 from pipelines.formats.fields import Field
-from pipelines.types import Speaker
+from pipelines.types import CallMeta, Speaker
 
 TYPE_ROLES = {
     "rep": "rep",
@@ -18,28 +18,32 @@ TYPE_ROLES = {
 
 def parse(root: Field) -> Draft:
     """One turn per snippet; names come from the snippet, else from `participants` by id."""
-    known = {}
+    known: dict[str, str] = {}
     speakers: list[Speaker] = []
     for p in root.get("participants").opt_items():
         speaker = _participant(p)
         speakers.append(speaker)
-        speaker_id = (p.get("speaker_id") if p.has("speaker_id") else p.get("id")).opt_label()
+        speaker_id = p.either("speaker_id", "id").opt_label()
         if speaker_id is not None:
             known[speaker_id] = speaker.name
     turns = []
     for u in root.get("utterances").items():
-        name, speaker = _utterance_speaker(u, known)
-        if speaker is not None:
-            speakers.append(speaker)
+        name, declared = _utterance_speaker(u, known)
+        if declared is not None:
+            speakers.append(declared)
         start = u.get("snippet_time").ms(1000)
         duration = u.get("snippet_duration").ms(1000)
         end = start + duration if start is not None and duration is not None else None
-        turns.append(RawTurn(name, u.get("snippet").text(), start, end, {"field": f"{u.path}.snippet"}))
-    return Draft(turns, speakers)
+        turns.append(
+            RawTurn(name, u.get("snippet").text(), start, end, {"field": f"{u.path}.snippet"})
+        )
+    return Draft(
+        turns, speakers, CallMeta(external_id=root.either("engagement_id", "id").opt_label())
+    )
 
 
 def _participant(p: Field) -> Speaker:
-    kind = (p.get("speaker_type") if p.has("speaker_type") else p.get("type")).opt_text()
+    kind = p.either("speaker_type", "type").opt_text()
     return Speaker(p.get("name").text(), p.get("email").opt_text(), _role(kind))
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipelines.formats.errors import at_line
-from pipelines.formats.timecode import CLOCK, clock_ms
+from pipelines.formats.timecode import CUE_CLOCK, clock_ms
 
-TIMING = re.compile(rf"^(?P<start>{CLOCK})[ \t]*-->[ \t]*(?P<end>{CLOCK})(?:[ \t]+.*)?$")
+TIMING = re.compile(rf"^(?P<start>{CUE_CLOCK})[ \t]*-->[ \t]*(?P<end>{CUE_CLOCK})(?:[ \t]+.*)?$")
 _CLOCK_START = re.compile(r"^\d{1,6}:\d")
 
 
@@ -21,7 +21,9 @@ class Cue:
     payload: list[str]
 
 
-def iter_cues(lines: list[str], *, first_line: int = 1, skip: tuple[str, ...] = ()) -> Iterator[Cue]:
+def iter_cues(
+    lines: list[str], *, first_line: int = 1, skip: tuple[str, ...] = ()
+) -> Iterator[Cue]:
     """Cues in order; blocks opening with a word in `skip` (NOTE, STYLE) are passed over.
 
     Lines outside cues (headers, cue ids, SRT indexes) are ignored. A cue that follows the

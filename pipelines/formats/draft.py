@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.formats.limits import Limits
@@ -27,9 +28,9 @@ class RawTurn:
 
 @dataclass
 class Draft:
-    """A parser's output before normalisation and limits."""
+    """A parser's output before normalisation and limits; `turns` may be a lazy iterator."""
 
-    turns: list[RawTurn]
+    turns: Iterable[RawTurn]
     speakers: list[Speaker] = field(default_factory=list)
     meta: CallMeta = field(default_factory=CallMeta)
 
@@ -52,7 +53,7 @@ def finish(draft: Draft, *, fmt: str, limits: Limits) -> Conversation:
     )
 
 
-def _turns(raw: list[RawTurn], limits: Limits) -> list[Turn]:
+def _turns(raw: Iterable[RawTurn], limits: Limits) -> list[Turn]:
     turns: list[Turn] = []
     for t in raw:
         text = clean(t.text)

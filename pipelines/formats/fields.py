@@ -15,7 +15,7 @@ _MISSING: Any = object()
 class Field:
     """A JSON value and its path from the document root (`utterances[3].text`)."""
 
-    __slots__ = ("value", "path")
+    __slots__ = ("path", "value")
 
     def __init__(self, value: Any, path: str = "") -> None:
         self.value = value
@@ -64,6 +64,10 @@ class Field:
 
     def opt_label(self) -> str | None:
         return None if self.absent else self.label()
+
+    def either(self, *keys: str) -> Field:
+        """The first of `keys` this object has (sources spell one field several ways)."""
+        return self.get(next((k for k in keys if self.has(k)), keys[0]))
 
     def opt_bool(self) -> bool | None:
         if self.absent:

@@ -20,7 +20,9 @@ def transcript_of(root: Field) -> Field | None:
 
 def parse(root: Field) -> Draft:
     """Consecutive sentences by one speaker are merged into one turn."""
-    node = transcript_of(root) or root.get("sentences")  # the latter raises "is required"
+    node = transcript_of(root)
+    if node is None:
+        raise root.get("sentences").fail("a list")
     turns: list[RawTurn] = []
     parts: list[list[str]] = []
     for s in node.get("sentences").items():

@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 64
 
 _NAME = re.compile(r"^[^\W\d_][\w .'’&@()/-]*$")
-_PREFIX = re.compile(r"^(?P<name>[^:]{1,64}?)\s*:(?:\s+(?P<text>.*)|\s*)$", re.DOTALL)
+_PREFIX = re.compile(r"^(?P<name>[^:]{1,64}?)\s{0,16}:(?:\s+(?P<text>.*)|\s*)$", re.DOTALL)
+# fmt: off
 # Lower-case words that may sit inside a capitalised name ("Ana de la Cruz").
-_PARTICLES = frozenset(
-    "al bin da das de del della den der di do dos du el la le st ten ter van von y".split()
-)
+_PARTICLES = frozenset({
+    "al", "bin", "da", "das", "de", "del", "della", "den", "der", "di", "do", "dos", "du", "el",
+    "la", "le", "st", "ten", "ter", "van", "von", "y",
+})
 # Labels that open a line like a speaker would but are note-taking or filler.
-_NOT_NAMES = frozenset(
-    """agenda also and anyway attendees basically budget but caveat cons cost date decision
-    decisions disclaimer duration edit example fyi fwd goal goals highlights honestly important
-    issue keywords link location meeting nb no note notes now ok okay outline overview
-    participants pricing problem pros ps p.s. re recording reference reminder result results so
-    source status step subject summary then there this that time timeline tip title tl;dr tldr
-    todo topic topics total transcript update warning well yes""".split()
-)
+_NOT_NAMES = frozenset({
+    "agenda", "also", "and", "anyway", "attendees", "basically", "budget", "but", "caveat", "cons",
+    "cost", "date", "decision", "decisions", "disclaimer", "duration", "edit", "example", "fyi",
+    "fwd", "goal", "goals", "highlights", "honestly", "important", "issue", "keywords", "link",
+    "location", "meeting", "nb", "no", "note", "notes", "now", "ok", "okay", "outline", "overview",
+    "participants", "pricing", "problem", "pros", "ps", "p.s.", "re", "recording", "reference",
+    "reminder", "result", "results", "so", "source", "status", "step", "subject", "summary",
+    "then", "there", "this", "that", "time", "timeline", "tip", "title", "tl;dr", "tldr", "todo",
+    "topic", "topics", "total", "transcript", "update", "warning", "well", "yes",
+})
+# fmt: on
 _NOT_NAME_PHRASES = frozenset({"action items", "bottom line", "next steps", "to do"})
 
 
+@lru_cache(maxsize=4096)  # a transcript repeats a handful of names thousands of times
 def is_speaker_name(name: str) -> bool:
     """At most five words, starts with a letter, and several words are each capitalised."""
     if len(name) > MAX_NAME_CHARS or not _NAME.match(name):
@@ -33,9 +40,7 @@ def is_speaker_name(name: str) -> bool:
     lowered = " ".join(words).lower()
     if len(words) > MAX_NAME_WORDS or lowered in _NOT_NAMES or lowered in _NOT_NAME_PHRASES:
         return False
-    return len(words) == 1 or not any(
-        w[0].islower() and w.lower() not in _PARTICLES for w in words
-    )
+    return len(words) == 1 or not any(w[0].islower() and w.lower() not in _PARTICLES for w in words)
 
 
 def split_prefix(line: str) -> tuple[str, str] | None:

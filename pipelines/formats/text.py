@@ -5,69 +5,102 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import NamedTuple
 
 from pipelines.formats.draft import Draft, RawTurn
 from pipelines.formats.speakers import is_speaker_name, split_prefix
 from pipelines.formats.timecode import CLOCK, clock_ms
 
-_STYLES = {
-    "bracket": re.compile(rf"^\[(?P<ts>{CLOCK})\][ \t]*(?P<rest>.*)$"),
-    "paren": re.compile(rf"^(?P<name>[^:()]{{1,64}}?)[ \t]*\((?P<ts>{CLOCK})\)[ \t]*:?(?P<text>.*)$"),
-    "header": re.compile(rf"^(?P<name>[^:]{{1,64}}?)(?:[ \t]{{2,}}|\t)(?P<ts>{CLOCK})$"),
-}
-# When counts tie, a timed style is the stronger evidence.
-_PRECEDENCE = ("bracket", "paren", "header", "colon")
+# The style is decided by the first speaker lines among the first lines, not the whole file.
+STYLE_SAMPLE = 500
+STYLE_SAMPLE_LINES = 10_000
+
+# Whitespace runs are bounded so a line of spaces cannot make the lazy name backtrack.
+_BRACKET = re.compile(rf"^\[(?P<ts>{CLOCK})\][ \t]{{0,16}}(?P<rest>.*)$")
+_PAREN = re.compile(
+    rf"^(?P<name>[^:()]{{1,64}}?)[ \t]{{0,16}}\((?P<ts>{CLOCK})\)[ \t]{{0,16}}:?(?P<text>.*)$"
+)
+_HEADER = re.compile(rf"^(?P<name>[^:]{{1,64}}?)(?:[ \t]{{2,16}}|\t)(?P<ts>{CLOCK})$")
 
 
 class Opener(NamedTuple):
     """A line that starts a turn."""
 
-    style: str
     name: str
     text: str
     start_ms: int | None
 
 
+def _bracket(line: str) -> Opener | None:
+    m = _BRACKET.match(line)
+    prefixed = split_prefix(m.group("rest")) if m else None
+    return Opener(*prefixed, clock_ms(m.group("ts"))) if m and prefixed else None
+
+
+def _paren(line: str) -> Opener | None:
+    m = _PAREN.match(line)
+    if m is None or not is_speaker_name(name := m.group("name").strip()):
+        return None
+    return Opener(name, m.group("text"), clock_ms(m.group("ts")))
+
+
+def _header(line: str) -> Opener | None:
+    m = _HEADER.match(line)
+    if m is None or not is_speaker_name(name := m.group("name").strip()):
+        return None
+    return Opener(name, "", clock_ms(m.group("ts")))
+
+
+def _colon(line: str) -> Opener | None:
+    prefixed = split_prefix(line)
+    return Opener(*prefixed, None) if prefixed else None
+
+
+# In order of precedence: when counts tie, a timed style is the stronger evidence.
+_STYLES: dict[str, Callable[[str], Opener | None]] = {
+    "bracket": _bracket,
+    "paren": _paren,
+    "header": _header,
+    "colon": _colon,
+}
+
+
 def parse(text: str) -> Draft:
     """Turns opened by the file's dominant speaker-line style; other lines continue a turn."""
-    lines = [line.strip() for line in text.splitlines()]
-    openers = [_opener(line) for line in lines]
-    style = _dominant(openers)
-    turns: list[RawTurn] = []
-    parts: list[list[str]] = []  # each turn's lines, joined once at the end
-    for number, (line, opener) in enumerate(zip(lines, openers, strict=True), start=1):
-        if opener is not None and opener.style == style:
-            turns.append(RawTurn(opener.name, "", opener.start_ms, None, {"line": number}))
-            parts.append([opener.text])
-        elif line and parts:
-            parts[-1].append(line)
+    lines = text.splitlines()
+    return Draft(_turns(lines, _STYLES[_dominant(lines)]))
+
+
+def _turns(lines: list[str], opener_of: Callable[[str], Opener | None]) -> Iterator[RawTurn]:
+    """Streamed, so a body of a million one-line turns stops at the utterance limit."""
+    turn: RawTurn | None = None
+    parts: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        opener = opener_of(line) if ":" in line else None
+        if opener is not None:
+            if turn is not None:
+                turn.text = " ".join(parts)
+                yield turn
+            turn = RawTurn(opener.name, "", opener.start_ms, None, {"line": number})
+            parts = [opener.text]
+        elif line and turn is not None:
+            parts.append(line)
         # lines before the first speaker (titles, dates) are not part of any turn
-    for turn, lines_of_turn in zip(turns, parts, strict=True):
-        turn.text = " ".join(lines_of_turn)
-    return Draft(turns)
+    if turn is not None:
+        turn.text = " ".join(parts)
+        yield turn
 
 
-def _dominant(openers: list[Opener | None]) -> str | None:
-    counts = Counter(o.style for o in openers if o is not None)
-    if not counts:
-        return None
-    return max(_PRECEDENCE, key=lambda s: (counts[s], -_PRECEDENCE.index(s)))
+def _dominant(lines: list[str]) -> str:
+    """The style of most of the first speaker lines."""
+    found = (_style_of(line.strip()) for line in lines[:STYLE_SAMPLE_LINES] if ":" in line)
+    counts = Counter(islice((s for s in found if s is not None), STYLE_SAMPLE))
+    order = list(_STYLES)
+    return max(order, key=lambda s: (counts[s], -order.index(s)))
 
 
-def _opener(line: str) -> Opener | None:
-    if not line or ":" not in line:
-        return None
-    m = _STYLES["bracket"].match(line)
-    if m is not None:
-        prefixed = split_prefix(m.group("rest"))
-        if prefixed is None:
-            return None
-        return Opener("bracket", prefixed[0], prefixed[1], clock_ms(m.group("ts")))
-    for style in ("paren", "header"):
-        m = _STYLES[style].match(line)
-        if m is not None and is_speaker_name(m.group("name").strip()):
-            text = m.group("text") if style == "paren" else ""
-            return Opener(style, m.group("name").strip(), text, clock_ms(m.group("ts")))
-    prefixed = split_prefix(line)
-    return None if prefixed is None else Opener("colon", prefixed[0], prefixed[1], None)
+def _style_of(line: str) -> str | None:
+    return next((style for style, opener_of in _STYLES.items() if opener_of(line)), None)

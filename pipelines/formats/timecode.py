@@ -7,6 +7,7 @@ import re
 
 # Hours are bounded so a hostile timestamp cannot become a 4,000-digit integer.
 CLOCK = r"(?:\d{1,6}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+CUE_CLOCK = r"(?:\d{1,6}:)?\d{1,2}:\d{2}[.,]\d{1,3}"  # cue timings always carry milliseconds
 MAX_MS = 10**12  # about 31 years: longer offsets are corrupt input, not calls
 
 _PARTS = re.compile(r"^(?:(\d{1,6}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")

@@ -11,8 +11,9 @@ from pipelines.formats.speakers import split_prefix
 
 HEADER_SEARCH_LINES = 20  # stray lines some exporters write before the header
 
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[\d:.]*>")
+# No "<" inside a tag: an unclosed "<" then fails fast instead of rescanning the rest.
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?[ \t]+([^<>]*)>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>")
 
 
 def header_line(lines: list[str]) -> int | None:
@@ -28,10 +29,10 @@ def parse(text: str) -> Draft:
     lines = text.splitlines()
     header = header_line(lines)
     start = 0 if header is None else header + 1
-    turns = [
+    turns = (
         RawTurn(*_speaker_and_text(cue.payload), cue.start_ms, cue.end_ms, {"line": cue.line})
         for cue in iter_cues(lines[start:], first_line=start + 1, skip=("NOTE", "STYLE", "REGION"))
-    ]
+    )
     return Draft(turns)
 
 

@@ -1,0 +1,83 @@
+"""Transcript parsing: any supported format in, one normalised Conversation out.
+
+Every failure, whatever the input, is a ParseError whose code is one of errors.CODES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipelines.formats import (
+    avoma,
+    chorus,
+    clari,
+    detect,
+    fireflies,
+    gong,
+    native,
+    srt,
+    stt,
+    text,
+    vtt,
+)
+from pipelines.formats.decode import decode_body, load_json
+from pipelines.formats.draft import Draft, finish
+from pipelines.formats.errors import at_field
+from pipelines.formats.fields import Field
+from pipelines.formats.limits import Limits
+from pipelines.formats.meta import merge_meta
+from pipelines.types import CallMeta, Conversation
+
+__all__ = ["FORMATS", "Limits", "detect_format", "parse"]
+
+FORMATS: tuple[str, ...] = (
+    "native", "vtt", "srt", "text", "gong", "chorus", "avoma", "fireflies", "clari", "stt",
+)  # fmt: skip
+
+DEFAULT_LIMITS = Limits()
+
+_TEXT_PARSERS: dict[str, Callable[[str], Draft]] = {
+    "vtt": vtt.parse,
+    "srt": srt.parse,
+    "text": text.parse,
+}
+_JSON_PARSERS: dict[str, Callable[[Field], Draft]] = {
+    "native": native.parse,
+    "gong": gong.parse,
+    "chorus": chorus.parse,
+    "avoma": avoma.parse,
+    "fireflies": fireflies.parse,
+    "clari": clari.parse,
+    "stt": stt.parse,
+}
+
+
+def parse(
+    body: bytes,
+    *,
+    content_type: str | None = None,
+    fmt: str | None = None,
+    meta: CallMeta | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Conversation:
+    """Parses `body` in the forced `fmt`, or the one detected; `meta`'s set fields win."""
+    decoded = decode_body(body, limits)
+    name, data = _forced(decoded, fmt) if fmt is not None else detect.choose(decoded, content_type)
+    if name in _TEXT_PARSERS:
+        draft = _TEXT_PARSERS[name](decoded)
+    else:
+        draft = _JSON_PARSERS[name](Field(data))
+    draft.meta = merge_meta(draft.meta, meta)
+    return finish(draft, fmt=name, limits=limits)
+
+
+def detect_format(body: bytes, content_type: str | None) -> str:
+    """The format `parse` would pick for this body and content type."""
+    return detect.choose(decode_body(body, DEFAULT_LIMITS), content_type)[0]
+
+
+def _forced(decoded: str, fmt: str) -> tuple[str, object]:
+    name = fmt.strip().lower()
+    if name not in FORMATS:
+        raise at_field("unknown_format", f"unknown format {fmt!r}; use one of {FORMATS}", "fmt")
+    return name, (None if name in _TEXT_PARSERS else load_json(decoded))

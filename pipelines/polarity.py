@@ -1,0 +1,163 @@
+"""A spaCy component that sorts cues into kept, neutralised and hedged (conditional) groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from pipelines.cues import CUES_KEY, OBJECTION_PREFIX, TOPIC_PREFIX
+from pipelines.segments import sentence_of
+
+KEPT_KEY = "vb_cues_kept"
+NEUTRALISED_KEY = "vb_cues_neutralised"
+HEDGED_KEY = "vb_cues_hedged"
+
+NEGATORS = frozenset({"not", "never", "no", "without", "hardly", "barely"})
+NEGATIVE_SUBJECTS = frozenset({"nothing", "nobody", "none", "neither", "nor"})
+CONDITIONALS = frozenset({"if", "unless", "whether", "assuming", "suppose", "supposing"})
+# "I don't think X is a problem" negates X: negation raised through these verbs.
+RAISING_VERBS = frozenset(
+    {"think", "believe", "feel", "expect", "see", "say", "seem", "suppose", "imagine", "guess",
+     "reckon", "anticipate", "foresee", "consider", "call"}
+)
+# "We don't need to wait": no necessity, so no obstacle.
+NECESSITY_VERBS = frozenset({"need", "have"})
+# "It's pricey, but we'll find the money": a concern answered in the same sentence.
+CONTRASTS = frozenset({"but", "though", "although", "however", "yet"})
+MIN_ANSWER_TOKENS = 3
+# Dependencies that attach a word to the predicate of its own clause.
+WITHIN_CLAUSE = frozenset(
+    {"attr", "acomp", "dobj", "pobj", "prep", "nsubj", "nsubjpass", "amod", "compound", "det",
+     "poss", "advmod", "oprd", "npadvmod", "dative", "agent", "pcomp", "nmod", "appos", "neg",
+     "aux", "auxpass", "prt", "quantmod", "nummod"}
+)
+# Doubt cues ("what if", "how do I know") voice doubt whatever their clause says.
+POLARITY_FREE = frozenset({"objection:doubt"})
+
+
+class CuePolarity:
+    """Splits non-topic cues by whether negation, a condition or a later "but" defuses them."""
+
+    def __init__(self, cues_key: str = CUES_KEY) -> None:
+        self.cues_key = cues_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        parsed = doc.has_annotation("DEP")
+        groups: dict[str, list[Span]] = {KEPT_KEY: [], NEUTRALISED_KEY: [], HEDGED_KEY: []}
+        for span in doc.spans.get(self.cues_key, []):
+            groups[self._group(span, parsed)].append(span)
+        answered = answered_cues(groups[KEPT_KEY])
+        groups[KEPT_KEY] = [s for s in groups[KEPT_KEY] if s not in answered]
+        groups[NEUTRALISED_KEY] += answered
+        for key, spans in groups.items():
+            doc.spans[key] = spans
+        return doc
+
+    def _group(self, span: Span, parsed: bool) -> str:
+        if span.label_.startswith(TOPIC_PREFIX) or span.label_ in POLARITY_FREE:
+            return KEPT_KEY
+        if parsed:
+            negated, hedged = parsed_polarity(span)
+        else:
+            negated, hedged = window_polarity(span)
+        if negated:
+            return NEUTRALISED_KEY
+        return HEDGED_KEY if hedged else KEPT_KEY
+
+
+def _has_negator(tokens: Iterable[Token]) -> bool:
+    return any(t.lower_ in NEGATORS or t.lemma_ in NEGATORS or t.dep_ == "neg" for t in tokens)
+
+
+def clause_head(token: Token) -> Token:
+    """The predicate of the clause a token belongs to."""
+    while token.dep_ in WITHIN_CLAUSE and token.head is not token:
+        token = token.head
+    return token
+
+
+def parsed_polarity(span: Span) -> tuple[bool, bool]:
+    """(negated, hedged) from the dependency tree: a negator on the clause, or an if-clause."""
+    own_condition = any(t.lower_ in CONDITIONALS for t in span)
+    if _has_negator(span):
+        # The pattern carries its own negation ("don't have the budget"): it means what it says.
+        return False, not own_condition and _conditional(clause_head(span.root))
+    inside = range(span.start, span.end)
+    path = [span.root, *[t for t in span.root.ancestors if t.i not in inside]]
+    head = clause_head(span.root)
+    local = [t for t in path[: path.index(head) + 1]] if head in path else [span.root]
+    negated = any(_negates(token, inside) for token in local)
+    governor = head.head
+    raised = governor.lemma_ in RAISING_VERBS or (
+        head.dep_ == "xcomp" and governor.lemma_ in NECESSITY_VERBS
+    )
+    if not negated and head.dep_ in {"ccomp", "xcomp"} and raised:
+        negated = _negates(governor, inside)
+    # A pattern that spells out its condition ("unless he signs off") is not hedged by it.
+    return negated, not own_condition and _conditional(head)
+
+
+def _negates(token: Token, inside: range) -> bool:
+    children = [c for c in token.children if c.i not in inside]
+    if any(c.dep_ == "neg" or c.lemma_ in {"not", "never"} for c in children):
+        return True
+    if any(c.lower_ in {"no", "zero"} and c.dep_ in {"det", "neg", "advmod"} for c in children):
+        return True
+    return any(c.lower_ in NEGATIVE_SUBJECTS and c.dep_.startswith("nsubj") for c in children)
+
+
+def _conditional(head: Token) -> bool:
+    for token in (head, *head.ancestors):
+        if token.dep_ == "advcl" and any(c.lower_ in CONDITIONALS for c in token.children):
+            return True
+        if any(c.dep_ == "mark" and c.lower_ in CONDITIONALS for c in token.children):
+            return True
+    return False
+
+
+def _is_objection(span: Span) -> bool:
+    return span.label_.startswith(OBJECTION_PREFIX)
+
+
+def answered_cues(kept: list[Span]) -> list[Span]:
+    """Objection cues followed, in their sentence, by a contrast that raises no objection."""
+    answered = []
+    for span in kept:
+        if not _is_objection(span) or span.label_ in POLARITY_FREE:
+            continue
+        sentence = sentence_of(span)
+        rest = span.doc[span.end : sentence.end]
+        turn = next((t.i for t in rest if t.lower_ in CONTRASTS), None)
+        if turn is None or sentence.end - turn - 1 < MIN_ANSWER_TOKENS:
+            continue
+        if not any(_is_objection(o) and o.start > turn for o in kept):
+            answered.append(span)
+    return answered
+
+
+def window_polarity(span: Span, window: int = 3) -> tuple[bool, bool]:
+    """(negated, hedged) without a parser: a negator just before, or "if" earlier in the sentence."""
+    if _has_negator(span):
+        return False, False
+    doc = span.doc
+    before = doc[max(0, span.start - window) : span.start]
+    negated = _has_negator(before)
+    hedged = False
+    for token in reversed(doc[: span.start]):
+        if token.is_sent_start and doc.has_annotation("SENT_START"):
+            hedged = hedged or token.lower_ in CONDITIONALS
+            break
+        if token.text in {",", ".", ";", "?", "!"}:
+            break
+        if token.lower_ in CONDITIONALS:
+            hedged = True
+            break
+    return negated, hedged
+
+
+@Language.factory("verbatim_cue_polarity", default_config={"cues_key": CUES_KEY})
+def make_cue_polarity(nlp: Language, name: str, cues_key: str) -> CuePolarity:
+    """Sort cues into vb_cues_kept / vb_cues_neutralised / vb_cues_hedged."""
+    return CuePolarity(cues_key)

@@ -1,0 +1,59 @@
+"""Similarity of sentence vectors to per-category and reference prototype sentences."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.embed import Embedder
+from pipelines.reference_sentences import (
+    BACKCHANNEL_PROTOTYPES,
+    NEUTRAL_PROTOTYPES,
+    PAIN_PROTOTYPES,
+)
+from pipelines.taxonomy import Category
+
+TOP_K = 3  # mean of the k nearest prototypes: steadier than the single nearest one
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """Per-row similarities: categories is (n, len(taxonomy)); the others are (n,)."""
+
+    categories: np.ndarray
+    neutral: np.ndarray
+    pain: np.ndarray
+    backchannel: np.ndarray
+
+
+class PrototypeIndex:
+    """Encodes the prototypes once; `similarities` scores new vectors against them."""
+
+    def __init__(self, embedder: Embedder, taxonomy: Sequence[Category]) -> None:
+        groups = [c.prototypes for c in taxonomy]
+        groups += [NEUTRAL_PROTOTYPES, PAIN_PROTOTYPES, BACKCHANNEL_PROTOTYPES]
+        if any(not group for group in groups):
+            raise ValueError("every category needs at least one prototype sentence")
+        texts = [text for group in groups for text in group]
+        vectors = embedder.encode(texts)
+        bounds = np.cumsum([0, *(len(group) for group in groups)])
+        self._groups = [vectors[a:b] for a, b in itertools.pairwise(bounds)]
+        self._n_categories = len(taxonomy)
+
+    def similarities(self, vectors: np.ndarray) -> Similarities:
+        """Top-k mean cosine similarity of each row to each prototype group."""
+        scores = [top_k_mean(vectors @ group.T) for group in self._groups]
+        n = self._n_categories
+        categories = np.stack(scores[:n], axis=1) if len(vectors) else np.zeros((0, n))
+        return Similarities(categories, scores[n], scores[n + 1], scores[n + 2])
+
+
+def top_k_mean(sims: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    """Mean of each row's k largest values (all of them when a row has fewer)."""
+    if sims.shape[1] == 0 or sims.shape[0] == 0:
+        return np.zeros(sims.shape[0], dtype=np.float32)
+    k = min(k, sims.shape[1])
+    return np.sort(sims, axis=1)[:, -k:].mean(axis=1)

@@ -1,0 +1,86 @@
+"""The mention scorers: small logistic models and category weights kept in a JSON data file."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCORER_PATH = Path(__file__).parent / "data" / "mention_scorers.json"
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """p = sigmoid(bias + sum(weight * feature)); unknown features count as 0."""
+
+    bias: float
+    weights: Mapping[str, float]
+    threshold: float = 0.5
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass(frozen=True)
+class CategoryEvidence:
+    """Per-category vectors for one segment: prototype similarity, rule cues, topic words."""
+
+    similarity: np.ndarray
+    rule: np.ndarray
+    topic: np.ndarray
+
+
+@dataclass(frozen=True)
+class CategoryWeights:
+    """score = sim + rule_bonus*rule + topic_bonus*topic, plus context_weight times the same
+    sum over the utterance's other segments (their mean)."""
+
+    rule_bonus: float
+    topic_bonus: float
+    context_weight: float
+
+    def scores(self, own: CategoryEvidence, context: CategoryEvidence | None) -> np.ndarray:
+        total = self._combine(own)
+        if context is not None:
+            total = total + self.context_weight * self._combine(context)
+        return total
+
+    def _combine(self, evidence: CategoryEvidence) -> np.ndarray:
+        return evidence.similarity + self.rule_bonus * evidence.rule + self.topic_bonus * evidence.topic
+
+
+@dataclass(frozen=True)
+class Scorers:
+    """Everything the extractor needs to turn features into decisions."""
+
+    objection: LogisticModel
+    pain: LogisticModel
+    category: CategoryWeights
+
+
+def _logistic(spec: Mapping) -> LogisticModel:
+    return LogisticModel(
+        bias=float(spec["bias"]),
+        weights={k: float(v) for k, v in spec["weights"].items()},
+        threshold=float(spec.get("threshold", 0.5)),
+    )
+
+
+def load_scorers(path: Path = SCORER_PATH) -> Scorers:
+    """The scorers stored in the data file (see benchmarks/fit_mention_scorer.py)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    category = raw["category"]
+    return Scorers(
+        objection=_logistic(raw["objection"]),
+        pain=_logistic(raw["pain"]),
+        category=CategoryWeights(
+            float(category["rule_bonus"]),
+            float(category["topic_bonus"]),
+            float(category["context_weight"]),
+        ),
+    )
