@@ -26,17 +26,18 @@ async def read_limited(request: Request, max_bytes: int) -> tuple[bytes, str | N
 
 
 async def _upload(request: Request, max_bytes: int) -> tuple[bytes, str | None]:
-    form = await request.form(max_files=1, max_fields=50, max_part_size=max_bytes)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise VerbatimError("multipart upload needs a 'file' field", code="missing_file",
-                            detail={"field": "file"})
-    data = await upload.read(max_bytes + 1)
+    async with request.form(max_files=1, max_fields=50, max_part_size=max_bytes) as form:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise VerbatimError("multipart upload needs a 'file' field", code="missing_file",
+                                detail={"field": "file"})
+        data = await upload.read(max_bytes + 1)
+        filename = upload.filename
+        content_type = upload.content_type
     if len(data) > max_bytes:
         raise _too_large(max_bytes)
-    content_type = upload.content_type
-    if content_type in (None, "application/octet-stream") and upload.filename:
-        content_type = _by_extension(upload.filename)
+    if content_type in (None, "application/octet-stream") and filename:
+        content_type = _by_extension(filename)
     return data, content_type
 
 
