@@ -69,8 +69,6 @@ def rows(items, scored) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, y, groups = [], [], []
     for index, (item, segments) in enumerate(zip(items, scored, strict=True)):
         for segment in segments:
-            if segment.trivial:
-                continue
             x.append([segment.features[name] for name in FEATURES])
             y.append(segment_label(item.text, item.quote if item.objection else None, segment))
             groups.append(index)

@@ -57,7 +57,6 @@ class ScoredSegment:
     features: Mapping[str, float]
     evidence: CategoryEvidence
     context: CategoryEvidence | None
-    trivial: bool
 
 
 class Extractor:
@@ -97,8 +96,6 @@ class Extractor:
 
     def mention(self, scored: ScoredSegment) -> ExtractedMention | None:
         """The mention a scored segment makes, if any: objection, then pain, then question."""
-        if scored.trivial:
-            return None
         features = scored.features
         objection = self.scorers.objection
         p_objection = objection.probability(features)
@@ -136,9 +133,9 @@ class Extractor:
 
     def _score_batch(self, texts: list[str]) -> list[list[ScoredSegment]]:
         docs = self._docs(texts)
-        segments = [list(doc.spans[SEGMENTS_KEY]) for doc in docs]
+        segments = [candidates(doc) for doc in docs]
         sims = self.index.similarities(
-            self.embedder.encode([seg.text for segs in segments for seg in segs])
+            self._encode_unique([seg.text for segs in segments for seg in segs])
         )
         results, row = [], 0
         for doc, segs in zip(docs, segments, strict=True):
@@ -146,34 +143,26 @@ class Extractor:
             row += len(segs)
         return results
 
+    def _encode_unique(self, texts: list[str]) -> np.ndarray:
+        """One encode call per batch; repeated segments ("Sounds good.") are encoded once."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self.embedder.encode(unique)
+        position = {text: k for k, text in enumerate(unique)}
+        return vectors[[position[text] for text in texts]] if texts else vectors
+
     def _score_doc(
         self, doc: Doc, segs: list[Span], sims: Similarities, row: int
     ) -> list[ScoredSegment]:
         cues = [segment_cues(doc, seg) for seg in segs]
         features = [
-            all_features(
-                seg,
-                seg_cues,
-                (
-                    float(sims.categories[row + k].max(initial=0.0)),
-                    float(sims.neutral[row + k]),
-                    float(sims.pain[row + k]),
-                    float(sims.backchannel[row + k]),
-                ),
-            )
+            all_features(seg, seg_cues, sims.row(row + k))
             for k, (seg, seg_cues) in enumerate(zip(segs, cues, strict=True))
         ]
         add_context(features)
         evidence = [self._evidence(sims.categories[row + k], c) for k, c in enumerate(cues)]
-        trivial = {(b.start, b.end) for b in doc.spans[BACKCHANNEL_KEY]}
         return [
             ScoredSegment(
-                seg,
-                cues[k],
-                features[k],
-                evidence[k],
-                _mean_evidence(evidence[:k] + evidence[k + 1 :]),
-                (seg.start, seg.end) in trivial,
+                seg, cues[k], features[k], evidence[k], _mean_evidence(evidence[:k] + evidence[k + 1 :])
             )
             for k, seg in enumerate(segs)
         ]
@@ -185,6 +174,12 @@ class Extractor:
             for name in found & set(self.names):
                 vector[self.names.index(name)] = 1.0
         return CategoryEvidence(similarity.astype(np.float64), rule, topic)
+
+
+def candidates(doc: Doc) -> list[Span]:
+    """The doc's segments that are more than backchannel ("can you hear me?")."""
+    trivial = {(span.start, span.end) for span in doc.spans[BACKCHANNEL_KEY]}
+    return [seg for seg in doc.spans[SEGMENTS_KEY] if (seg.start, seg.end) not in trivial]
 
 
 def _mean_evidence(evidence: list[CategoryEvidence]) -> CategoryEvidence | None:

@@ -28,6 +28,15 @@ class Similarities:
     pain: np.ndarray
     backchannel: np.ndarray
 
+    def row(self, i: int) -> tuple[float, float, float, float]:
+        """(best category, neutral, pain, backchannel) similarity of row i."""
+        return (
+            float(self.categories[i].max(initial=0.0)),
+            float(self.neutral[i]),
+            float(self.pain[i]),
+            float(self.backchannel[i]),
+        )
+
 
 class PrototypeIndex:
     """Encodes the prototypes once; `similarities` scores new vectors against them."""

@@ -160,7 +160,6 @@ TRUST = Category(
         "I've been burned by tools like this before.",
         "You're a pretty young company; will you still be around in two years?",
         "I'm worried about where our customer data would be stored.",
-        "Do you have any customers in our industry we could speak to?",
         "Those results sound a bit too good to be true.",
         "Our security team is going to have a lot of questions.",
         "What happens to our data if you go out of business?",

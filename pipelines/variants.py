@@ -6,24 +6,50 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# Rows compared at once; keeps memory at BLOCK x n similarities instead of n x n.
+BLOCK = 1024
 
-def group_variants(texts: Sequence[str], embeddings: np.ndarray,
-                   threshold: float = 0.9) -> list[list[int]]:
-    """Greedy grouping around the most connected quote; biggest group first, deterministic."""
-    n = len(texts)
-    if n == 0:
+
+def group_variants(
+    texts: Sequence[str], embeddings: np.ndarray, threshold: float = 0.9
+) -> list[list[int]]:
+    """Partition rows into groups of near-identical phrasings (cosine >= threshold to the leader).
+
+    Every row is in exactly one group (singletons included). A group's first index is its leader:
+    the row with most near-identical neighbours, ties to the shorter text, then the text itself, so
+    the grouping does not depend on input order. Biggest group first.
+    """
+    if len(texts) != len(embeddings):
+        raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+    if len(texts) == 0:
         return []
-    X = np.asarray(embeddings, dtype=np.float32)
-    sims = X @ X.T
-    norm = [" ".join(t.lower().split()) for t in texts]
-    close = (sims >= threshold) | np.array([[a == b for b in norm] for a in norm])
-    left = set(range(n))
+    X = _unit(embeddings)
+    neighbours = _neighbours(X, threshold)
+    keys = [" ".join(t.lower().split()) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: (-len(neighbours[i]), len(keys[i]), keys[i], i))
+    free = np.ones(len(texts), dtype=bool)
     groups: list[list[int]] = []
-    while left:
-        idx = sorted(left)
-        degree = {i: int(close[i, idx].sum()) for i in idx}
-        seed = max(idx, key=lambda i: (degree[i], -i))
-        group = sorted(i for i in idx if close[seed, i])
-        groups.append([seed] + [i for i in group if i != seed])
-        left -= set(group)
-    return sorted(groups, key=lambda g: (-len(g), g[0]))
+    for leader in order:
+        if not free[leader]:
+            continue
+        members = [int(j) for j in neighbours[leader] if free[j] and j != leader]
+        sims = X[members] @ X[leader]
+        members = [members[k] for k in np.lexsort((members, -sims))] if members else []
+        free[[leader, *members]] = False
+        groups.append([leader, *members])
+    return sorted(groups, key=lambda g: (-len(g), keys[g[0]], g[0]))
+
+
+def _neighbours(X: np.ndarray, threshold: float) -> list[np.ndarray]:
+    """For each row, the indices of rows (itself included) with cosine >= threshold."""
+    out: list[np.ndarray] = []
+    for start in range(0, len(X), BLOCK):
+        sims = X[start : start + BLOCK] @ X.T
+        out.extend(np.flatnonzero(row >= threshold) for row in sims)
+    return out
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.where(norms > 0, norms, 1.0)

@@ -7,7 +7,7 @@ from app.deps import SessionDep, WorkspaceDep
 from app.services import clusters as clusters_service
 from app.services.export import brief_markdown, clusters_csv, quotes_csv, slug
 from app.services.feed import FEED_KINDS, FeedFilters
-from models.base import utcnow
+from models.base import aware, utcnow
 from pipelines.types import KINDS
 
 router = APIRouter(tags=["export"])
@@ -23,12 +23,6 @@ def attachment(content: str, filename: str, media_type: str) -> Response:
         "Cache-Control": "no-store"})
 
 
-def _naive(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(tz=None).replace(tzinfo=None)
-
-
 def feed_filters(
     since: Annotated[datetime | None, Query(description="calls on or after (ISO-8601)")] = None,
     until: Annotated[datetime | None, Query(description="calls on or before (ISO-8601)")] = None,
@@ -37,7 +31,7 @@ def feed_filters(
     tags: Annotated[list[str] | None, Query(description="calls carrying every tag")] = None,
 ) -> FeedFilters:
     """The feed's filters, read from the query string."""
-    return FeedFilters(since=_naive(since), until=_naive(until), category=category,
+    return FeedFilters(since=aware(since), until=aware(until), category=category,
                        deal_stage=deal_stage, outcome=outcome, account=account,
                        tags=tuple(tags or ()))
 

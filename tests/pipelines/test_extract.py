@@ -1,0 +1,354 @@
+"""Objection, question and pain extraction: components on hand-built docs, then the real models."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipelines.cues import CUES_KEY
+from pipelines.extract import Extractor, add_components
+from pipelines.key_phrases import key_phrases
+from pipelines.narrow import clause_chunks, narrow
+from pipelines.polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
+from pipelines.scoring import LogisticModel, load_scorers
+from pipelines.segment_features import add_context, all_features, segment_cues
+from pipelines.segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
+from pipelines.taxonomy import DEFAULT_TAXONOMY, extend_taxonomy
+
+# ---------------------------------------------------------------- components on hand-built docs
+
+
+@pytest.fixture(scope="module")
+def blank() -> Language:
+    """A blank English pipeline carrying only our components: no trained model involved."""
+    return add_components(spacy.blank("en"))
+
+
+def run(nlp: Language, doc: Doc) -> Doc:
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    return doc
+
+
+def parsed(nlp: Language, rows: list[tuple[str, str, str, str, int]]) -> Doc:
+    """A doc from (word, lemma, pos, dep, head index) rows, as a parser would have left it."""
+    words, lemmas, pos, deps, heads = (list(column) for column in zip(*rows, strict=True))
+    return Doc(nlp.vocab, words=words, lemmas=lemmas, pos=pos, deps=deps, heads=heads)
+
+
+def labelled(doc: Doc, key: str) -> list[tuple[str, str]]:
+    return [(span.text, span.label_) for span in doc.spans[key]]
+
+
+def test_components_register_once_and_in_order(blank: Language):
+    assert blank.pipe_names == ["verbatim_segments", "verbatim_cues", "verbatim_cue_polarity"]
+    assert add_components(blank).pipe_names == blank.pipe_names
+
+
+def test_cue_ruler_matches_lemmas_from_the_pattern_file(blank: Language):
+    doc = Doc(
+        blank.vocab,
+        words=["The", "prices", "are", "way", "too", "high"],
+        lemmas=["the", "price", "be", "way", "too", "high"],
+        pos=["DET", "NOUN", "AUX", "ADV", "ADV", "ADJ"],
+    )
+    cues = labelled(run(blank, doc), CUES_KEY)
+    assert ("prices are way too high", "objection:price") in cues
+    assert ("prices", "topic:price") in cues
+
+
+def test_negated_concern_is_neutralised_by_the_parse(blank: Language):
+    doc = parsed(
+        blank,
+        [
+            ("Price", "price", "NOUN", "nsubj", 1),
+            ("is", "be", "AUX", "ROOT", 1),
+            ("n't", "not", "PART", "neg", 1),
+            ("an", "an", "DET", "det", 4),
+            ("issue", "issue", "NOUN", "attr", 1),
+        ],
+    )
+    doc = run(blank, doc)
+    assert ("issue", "objection:concern") in labelled(doc, NEUTRALISED_KEY)
+    assert not [s for s in doc.spans[KEPT_KEY] if s.label_.startswith("objection:")]
+
+
+def test_the_same_concern_without_negation_is_kept(blank: Language):
+    doc = parsed(
+        blank,
+        [
+            ("Price", "price", "NOUN", "nsubj", 1),
+            ("is", "be", "AUX", "ROOT", 1),
+            ("an", "an", "DET", "det", 3),
+            ("issue", "issue", "NOUN", "attr", 1),
+        ],
+    )
+    assert ("issue", "objection:concern") in labelled(run(blank, doc), KEPT_KEY)
+
+
+def test_negation_raised_through_think_neutralises(blank: Language):
+    doc = parsed(
+        blank,
+        [
+            ("I", "I", "PRON", "nsubj", 3),
+            ("do", "do", "AUX", "aux", 3),
+            ("n't", "not", "PART", "neg", 3),
+            ("think", "think", "VERB", "ROOT", 3),
+            ("cost", "cost", "NOUN", "nsubj", 5),
+            ("is", "be", "AUX", "ccomp", 3),
+            ("a", "a", "DET", "det", 7),
+            ("concern", "concern", "NOUN", "attr", 5),
+        ],
+    )
+    assert ("concern", "objection:concern") in labelled(run(blank, doc), NEUTRALISED_KEY)
+
+
+def test_concern_inside_an_if_clause_is_hedged(blank: Language):
+    doc = parsed(
+        blank,
+        [
+            ("If", "if", "SCONJ", "mark", 2),
+            ("cost", "cost", "NOUN", "nsubj", 2),
+            ("becomes", "become", "VERB", "advcl", 7),
+            ("a", "a", "DET", "det", 4),
+            ("concern", "concern", "NOUN", "attr", 2),
+            (",", ",", "PUNCT", "punct", 7),
+            ("we", "we", "PRON", "nsubj", 7),
+            ("talk", "talk", "VERB", "ROOT", 7),
+        ],
+    )
+    assert ("concern", "objection:concern") in labelled(run(blank, doc), HEDGED_KEY)
+
+
+def test_without_a_parser_a_negator_just_before_the_cue_neutralises(blank: Language):
+    doc = Doc(
+        blank.vocab,
+        words=["We", "are", "not", "worried", "about", "security"],
+        lemmas=["we", "be", "not", "worried", "about", "security"],
+    )
+    doc = run(blank, doc)
+    assert not doc.has_annotation("DEP")
+    assert ("worried", "objection:concern") in labelled(doc, NEUTRALISED_KEY)
+
+
+def test_a_concern_answered_after_but_is_neutralised(blank: Language):
+    words = "It is expensive , but we will find the money".split()
+    doc = Doc(blank.vocab, words=words, lemmas=[w.lower() for w in words])
+    doc = run(blank, doc)
+    assert ("expensive", "objection:price") in labelled(doc, NEUTRALISED_KEY)
+
+
+def test_a_second_objection_after_but_keeps_both(blank: Language):
+    words = "It is expensive , but it is also too risky".split()
+    doc = run(blank, Doc(blank.vocab, words=words, lemmas=[w.lower() for w in words]))
+    kept = labelled(doc, KEPT_KEY)
+    assert ("expensive", "objection:price") in kept
+    assert ("risky", "objection:trust") in kept
+
+
+def test_segments_drop_edge_fillers_and_filler_only_sentences(blank: Language):
+    words = ["Um", ",", "you", "know", ",", "the", "price", "is", "high", ",", "you", "know", "."]
+    words += ["So", "yeah", "."]
+    starts = [True] + [False] * 12 + [True, False, False]
+    doc = run(blank, Doc(blank.vocab, words=words, sent_starts=starts))
+    assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["the price is high"]
+    assert {s.label_ for s in doc.spans[FILLERS_KEY]} <= {"filler", "filler:punct"}
+
+
+def test_separated_fillers_need_punctuation_to_be_dropped(blank: Language):
+    doc = run(blank, Doc(blank.vocab, words=["Look", "at", "the", "price", "."]))
+    assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["Look at the price."]
+    doc = run(blank, Doc(blank.vocab, words=["Look", ",", "the", "price", "."]))
+    assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["the price."]
+
+
+def test_whole_backchannel_segments_are_marked(blank: Language):
+    doc = run(blank, Doc(blank.vocab, words=["Can", "you", "hear", "me", "?"]))
+    assert [s.text for s in doc.spans[BACKCHANNEL_KEY]] == ["Can you hear me?"]
+
+
+def test_clause_chunks_split_at_comma_before_a_new_clause(blank: Language):
+    words = "We have seasonal staff , so we would pay for empty seats .".split()
+    doc = run(blank, Doc(blank.vocab, words=words))
+    segment = doc[:]
+    assert [doc[a:b].text for a, b in clause_chunks(segment)] == [
+        "We have seasonal staff",
+        "so we would pay for empty seats .",
+    ]
+    cue = doc[8:11]
+    assert narrow(segment, [cue]).text == "we would pay for empty seats ."
+    assert narrow(segment, []) is segment
+
+
+def test_key_phrases_without_a_parser_fall_back_to_lowercased_content_words(blank: Language):
+    doc = Doc(blank.vocab, words=["The", "Invoices", "pile", "up"], lemmas=["the", "invoice", "pile", "up"])
+    assert key_phrases(doc[:]) == ("invoice", "pile")
+
+
+def test_logistic_model_is_monotone_and_bounded():
+    model = LogisticModel(bias=-1.0, weights={"cue": 2.0})
+    low, high = model.probability({}), model.probability({"cue": 1.0})
+    assert 0.0 < low < 0.5 < high < 1.0
+    assert model.probability({"cue": 1e6}) <= 1.0
+
+
+def test_stored_scorer_weights_name_only_features_the_pipeline_produces(blank: Language):
+    doc = run(blank, Doc(blank.vocab, words=["It", "is", "too", "expensive", "."]))
+    segment = doc.spans[SEGMENTS_KEY][0]
+    features = [all_features(segment, segment_cues(doc, segment), (0.4, 0.3, 0.2, 0.1))]
+    add_context(features)
+    scorers = load_scorers()
+    assert set(scorers.objection.weights) <= set(features[0])
+    assert set(scorers.pain.weights) <= set(features[0])
+    assert 0.0 < scorers.objection.threshold < 1.0
+
+
+# ---------------------------------------------------------------- the real models
+
+
+@pytest.fixture(scope="module")
+def extractor(nlp, embedder) -> Extractor:
+    return Extractor(nlp, embedder)
+
+
+def objections(mentions):
+    return [m for m in mentions if m.kind == "objection"]
+
+
+@pytest.mark.slow
+def test_extractor_leaves_the_shared_pipeline_untouched(extractor, nlp):
+    assert "verbatim_cues" not in nlp.pipe_names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Price isn't really an issue for us.",
+        "We're not worried about security at all, your team covered it.",
+        "If budget weren't a problem, we'd roll it out to every office.",
+        "I don't think the contract length is a concern for us.",
+        "I was nervous about the migration, but your plan answered all of that.",
+    ],
+)
+def test_negated_and_hedged_concerns_are_not_objections(extractor, text):
+    assert objections(extractor.extract([text])[0]) == []
+
+
+@pytest.mark.slow
+def test_a_question_voicing_doubt_is_a_trust_objection(extractor):
+    [found] = extractor.extract(["How do I know this will actually work for a team like ours?"])
+    [mention] = objections(found)
+    assert mention.category == "trust"
+    assert 0.5 <= mention.confidence <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "category, text",
+    [
+        ("price", "Honestly the monthly cost is way more than we budgeted for."),
+        ("timing", "We're slammed until after the holidays, so let's revisit this in February."),
+        ("authority", "I'd need to run this by our CFO before anything gets signed."),
+        ("need", "We don't really need this, our current spreadsheet works fine."),
+        ("competitor", "We already use HubSpot for all of this and the team likes it."),
+        ("trust", "I'm skeptical, we got burned by a vendor with big promises last year."),
+        ("implementation", "Migrating our data and retraining forty reps would be a huge lift."),
+        ("contract", "We can't sign a three-year contract, our policy caps terms at one year."),
+        ("feature", "It doesn't support single sign-on, which our IT team requires."),
+    ],
+)
+def test_each_category_on_a_clear_example(extractor, category, text):
+    found = objections(extractor.extract([text])[0])
+    assert [m.category for m in found] == [category]
+
+
+@pytest.mark.slow
+def test_quotes_are_exact_substrings_with_their_offsets(extractor):
+    texts = [
+        "Um, so, the price is just too high for us right now, you know?",
+        "We spend hours every week reconciling spreadsheets. Can it sync with NetSuite?",
+        "I like it. But honestly, my boss has to approve anything over five grand.",
+        "  Yeah.  ",
+        "",
+    ]
+    results = extractor.extract(texts)
+    assert len(results) == len(texts)
+    mentions = [(text, m) for text, found in zip(texts, results, strict=True) for m in found]
+    assert len(mentions) >= 4
+    for text, mention in mentions:
+        assert text[mention.start : mention.end] == mention.text
+        assert mention.text == mention.text.strip()
+        assert mention.kind in {"objection", "question", "pain"}
+        assert 0.0 <= mention.confidence <= 1.0
+
+
+@pytest.mark.slow
+def test_edge_fillers_are_trimmed_from_quotes(extractor):
+    text = "Um, you know, honestly the price is way too high for us, you know?"
+    [mention] = objections(extractor.extract([text])[0])
+    assert mention.text == "the price is way too high for us"
+    assert mention.start == text.index("the price")
+
+
+@pytest.mark.slow
+def test_quote_narrows_to_the_clause_with_the_objection(extractor):
+    text = "We've got a lot going on, so I'd rather revisit this next quarter."
+    [mention] = objections(extractor.extract([text])[0])
+    assert mention.text == "I'd rather revisit this next quarter."
+    assert mention.category == "timing"
+
+
+@pytest.mark.slow
+def test_pain_and_question_kinds(extractor):
+    pain, question = extractor.extract(
+        [
+            "Every month our team spends days chasing approvals over email.",
+            "What does onboarding usually look like for a new customer?",
+        ]
+    )
+    assert [m.kind for m in pain] == ["pain"]
+    assert "chase approval" in pain[0].key_phrases
+    assert [m.kind for m in question] == ["question"]
+
+
+@pytest.mark.slow
+def test_backchannel_and_small_talk_make_no_mentions(extractor):
+    texts = ["Can you hear me?", "yeah", "How are you doing today?", "Sounds good, thanks!"]
+    assert extractor.extract(texts) == [[], [], [], []]
+
+
+@pytest.mark.slow
+def test_key_phrases_are_normalised(extractor):
+    [mention] = objections(extractor.extract(["Our budgets were cut and the prices are too high."])[0])
+    assert mention.category == "price"
+    assert all(p == p.lower() and p.strip() == p for p in mention.key_phrases)
+    assert "budget" in mention.key_phrases and "price" in mention.key_phrases
+
+
+@pytest.mark.slow
+def test_batches_give_the_same_answer_as_one_call(nlp, embedder, extractor):
+    texts = ["It's too expensive.", "Can you hear me?", "We already use Gong."] * 3
+    small = Extractor(nlp, embedder, batch_size=2)
+    assert small.extract(texts) == extractor.extract(texts)
+    assert extractor.extract([]) == []
+
+
+@pytest.mark.slow
+def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
+    taxonomy = extend_taxonomy(
+        DEFAULT_TAXONOMY,
+        "accessibility",
+        [
+            "Our blind employees rely on screen readers, so it has to support them.",
+            "Is the interface WCAG compliant?",
+            "Keyboard-only navigation is a requirement for our staff with disabilities.",
+        ],
+        "Accessibility for staff with disabilities.",
+    )
+    extractor = Extractor(nlp, embedder, taxonomy)
+    text = "I'm worried it won't work with the screen readers some of our staff depend on."
+    [mention] = objections(extractor.extract([text])[0])
+    assert mention.category == "accessibility"
