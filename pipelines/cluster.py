@@ -80,6 +80,7 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -
     Xs = X[order]
     labels = _dissolve_loose(Xs, _raw_clusters(Xs, config))
     labels = merge_near_duplicates(Xs, labels, config.merge_threshold)
+    labels = _evict_strays(Xs, labels, config.assign_threshold)
     labels = _adopt_noise(Xs, labels, config.assign_threshold)
     labels = _canonical_numbers(labels)
     centroids = centroids_of(Xs, labels)
@@ -228,6 +229,18 @@ def _reduce(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     return PCA(n_components=dims, random_state=config.seed).fit_transform(X).astype(np.float64)
+
+
+def _evict_strays(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Members below threshold cosine to their own centroid become noise, as a non-member would.
+
+    The reduced space can fold a far-off row into a dense clump; the original space decides.
+    """
+    members = np.flatnonzero(labels >= 0)
+    sims = np.einsum("ij,ij->i", X[members], centroids_of(X, labels)[labels[members]])
+    labels = labels.copy()
+    labels[members[sims < threshold]] = -1
+    return _compact(labels)
 
 
 def _adopt_noise(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:

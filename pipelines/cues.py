@@ -16,6 +16,8 @@ CUES_KEY = "vb_cues"
 OBJECTION_PREFIX = "objection:"
 TOPIC_PREFIX = "topic:"
 GENERIC_LABELS = frozenset({"objection:concern", "objection:doubt"})
+# Patterns whose id starts so voice doubt whatever their clause's polarity ("what if it fails?").
+DOUBT_ID_PREFIX = "doubt-"
 NEUTRAL_LABEL = "neutral"
 PAIN_LABEL = "pain"
 

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-# Words that carry no topic in spoken English; contraction stubs are what the default tokenizer
-# leaves of "don't", "we've", "they'll".
-SPOKEN_FILLERS = frozenset(
-    "um uh uhm erm hmm mm mhm ah oh yeah yep yes okay ok like know mean just really actually "
-    "basically literally honestly kind sort gonna wanna gotta guess think right sure stuff thing "
-    "things lot bit maybe probably pretty little don doesn didn isn aren wasn weren haven hasn "
-    "hadn won wouldn couldn shouldn ll ve re let says said say going got get".split()
+# Words that carry no topic in spoken English.
+HESITATIONS = frozenset({"um", "uh", "uhm", "erm", "hmm", "mm", "mhm", "ah", "oh"})
+BACKCHANNELS = frozenset({"yeah", "yep", "yes", "okay", "ok", "sure", "right", "let"})
+HEDGES = frozenset({"like", "know", "mean", "just", "really", "actually", "basically", "guess"})
+MORE_HEDGES = frozenset({"literally", "honestly", "kind", "sort", "think", "maybe", "probably"})
+VAGUE = frozenset({"stuff", "thing", "things", "lot", "bit", "pretty", "little", "say", "said"})
+SPOKEN_VERBS = frozenset({"gonna", "wanna", "gotta", "going", "got", "get", "says"})
+# What the default tokenizer leaves of "don't", "we've", "they'll".
+CONTRACTION_STUBS = frozenset(
+    {"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "haven", "hasn", "hadn", "won"}
+    | {"wouldn", "couldn", "shouldn", "ll", "ve", "re"}
+)
+SPOKEN_FILLERS = (
+    HESITATIONS | BACKCHANNELS | HEDGES | MORE_HEDGES | VAGUE | SPOKEN_VERBS | CONTRACTION_STUBS
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | SPOKEN_FILLERS)
 MAX_LABEL_CHARS = 60
 # The label is picked among this many most central quotes.
 LABEL_CANDIDATES = 5
 _LEADING_FILLER = re.compile(
-    r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|i mean|you know)\b[\s,.-]*)+", re.I
+    r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|i mean|you know)\b[\s,.-]*)+",
+    re.IGNORECASE,
 )
 
 
@@ -110,6 +117,3 @@ def _clean_quote(text: str) -> str:
 def _keyword_hits(text: str, keywords: Sequence[str]) -> int:
     lowered = text.lower()
     return sum(1 for k in keywords if re.search(rf"\b{re.escape(k)}\b", lowered))
-
-
-__all__ = ["ctfidf_keywords", "cluster_label", "representatives", "shorten", "math"]

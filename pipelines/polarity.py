@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.cues import CUES_KEY, OBJECTION_PREFIX, TOPIC_PREFIX
+from pipelines.cues import CUES_KEY, DOUBT_ID_PREFIX, OBJECTION_PREFIX, TOPIC_PREFIX
 from pipelines.segments import sentence_of
 
 KEPT_KEY = "vb_cues_kept"
@@ -33,8 +33,6 @@ WITHIN_CLAUSE = frozenset(
      "poss", "advmod", "oprd", "npadvmod", "dative", "agent", "pcomp", "nmod", "appos", "neg",
      "aux", "auxpass", "prt", "quantmod", "nummod"}
 )
-# Doubt cues ("what if", "how do I know") voice doubt whatever their clause says.
-POLARITY_FREE = frozenset({"objection:doubt"})
 
 
 class CuePolarity:
@@ -56,7 +54,7 @@ class CuePolarity:
         return doc
 
     def _group(self, span: Span, parsed: bool) -> str:
-        if span.label_.startswith(TOPIC_PREFIX) or span.label_ in POLARITY_FREE:
+        if span.label_.startswith(TOPIC_PREFIX) or is_doubt(span):
             return KEPT_KEY
         if parsed:
             negated, hedged = parsed_polarity(span)
@@ -65,6 +63,11 @@ class CuePolarity:
         if negated:
             return NEUTRALISED_KEY
         return HEDGED_KEY if hedged else KEPT_KEY
+
+
+def is_doubt(span: Span) -> bool:
+    """Doubt cues ("what if", "how do I know") hold whatever negation or condition surrounds them."""
+    return span.id_.startswith(DOUBT_ID_PREFIX)
 
 
 def _has_negator(tokens: Iterable[Token]) -> bool:
@@ -125,7 +128,7 @@ def answered_cues(kept: list[Span]) -> list[Span]:
     """Objection cues followed, in their sentence, by a contrast that raises no objection."""
     answered = []
     for span in kept:
-        if not _is_objection(span) or span.label_ in POLARITY_FREE:
+        if not _is_objection(span) or is_doubt(span):
             continue
         sentence = sentence_of(span)
         rest = span.doc[span.end : sentence.end]

@@ -45,7 +45,10 @@ class SegmentCues:
         }
 
     def topic_categories(self) -> set[str]:
-        return {c for s in self.kept if s.label_.startswith(TOPIC_PREFIX) and (c := label_category(s.label_))}
+        """Categories named by topic words."""
+        return {
+            c for s in self.kept if s.label_.startswith(TOPIC_PREFIX) and (c := label_category(s.label_))
+        }
 
     def objection_cues(self) -> list[Span]:
         return [s for s in self.kept if s.label_.startswith(OBJECTION_PREFIX)]
@@ -112,11 +115,11 @@ def content_words(segment: Span) -> int:
     return sum(1 for t in segment if t.is_alpha and not t.is_stop)
 
 
-def syntax_features(segment: Span) -> dict[str, float]:
-    """Whether any negation occurs in the segment (objections are often phrased negatively)."""
-    return {
-        "negation": float(any(t.lower_ in NEGATION_WORDS or t.dep_ == "neg" for t in segment)),
-    }
+def negation_feature(segment: Span, cues: SegmentCues) -> float:
+    """1 when the segment is phrased negatively ("it's not broken") and no cue explains why."""
+    if any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.neutralised):
+        return 0.0
+    return float(any(t.lower_ in NEGATION_WORDS or t.dep_ == "neg" for t in segment))
 
 
 def all_features(
@@ -125,7 +128,7 @@ def all_features(
     """Everything the scorers may use for one segment, before its neighbours are known."""
     features = cue_features(cues)
     features.update(similarity_features(*sims))
-    features.update(syntax_features(segment))
+    features["negation"] = negation_feature(segment, cues)
     features["question"] = float(is_question(segment))
     return features
 

@@ -6,7 +6,7 @@ import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from app.jobs.roles import apply_roles, participants_of
+from app.jobs.roles import apply_roles, decide_roles, participants_of
 from app.jobs.placement import place_new_mentions, unclustered_count
 from app.nlp import Models
 from app.services.calls import mentions as call_mentions
@@ -21,15 +21,20 @@ REBUILD_LOOSE_SHARE = 0.3
 
 
 def process_call(*, session: Session, job: Job, models: Models) -> None:
+    """The models run before anything is written, so the write transaction stays short."""
     call = session.get(Call, job.call_id)
     if call is None:  # deleted since it was queued: nothing to do
         return
-    call.status = "processing"
     utts = call_utterances(session=session, call_id=call.id)
     participants = participants_of(session=session, call_id=call.id)
-    apply_roles(session=session, call=call, utts=utts, participants=participants)
+    decisions = decide_roles(session=session, call=call, utts=utts, participants=participants)
+    roles = {name: d.role for name, d in decisions.items()}
+    new = _extract(call=call, utts=utts, roles=roles, models=models)
+    apply_roles(session=session, call=call, utts=utts, participants=participants,
+                decisions=decisions)
     _clear_mentions(session=session, call=call)
-    new = _extract(session=session, call=call, utts=utts, models=models)
+    session.add_all(new)
+    session.flush()
     place_new_mentions(session=session, workspace_id=call.workspace_id, mentions=new)
     call.status, call.updated_at = "processed", utcnow()
     session.add(call)
@@ -54,11 +59,12 @@ def _clear_mentions(*, session: Session, call: Call) -> None:
             session.add(cluster)
 
 
-def _extract(*, session: Session, call: Call, utts: list[Utterance],
+def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
              models: Models) -> list[Mention]:
-    customer = [u for u in utts if u.role == "customer"]
+    """Mentions from the customer's turns only, embedded; nothing is written here."""
+    customer = [u for u in utts if roles.get(u.speaker) == "customer"]
     found = models.extractor.extract([u.text for u in customer])
-    contexts = _preceding_rep_turns(utts)
+    contexts = _preceding_rep_turns(utts, roles)
     rows: list[Mention] = []
     for utt, mentions in zip(customer, found, strict=True):
         for m in mentions:
@@ -70,19 +76,18 @@ def _extract(*, session: Session, call: Call, utts: list[Utterance],
     vectors = models.embedder.encode([m.text for m in rows])
     for row, vec in zip(rows, vectors, strict=True):
         row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
-        session.add(row)
-    session.flush()
     return rows
 
 
-def _preceding_rep_turns(utts: list[Utterance]) -> dict[int, str]:
+def _preceding_rep_turns(utts: list[Utterance], roles: dict[str, str]) -> dict[int, str]:
     """For each utterance, the text of the last rep turn before it (what triggered it)."""
     out: dict[int, str] = {}
     last_rep: str | None = None
     for u in utts:
-        if last_rep is not None and u.role != "rep":
+        is_rep = roles.get(u.speaker) == "rep"
+        if last_rep is not None and not is_rep:
             out[u.id] = last_rep
-        if u.role == "rep":
+        if is_rep:
             last_rep = u.text
     return out
 

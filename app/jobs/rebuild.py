@@ -31,10 +31,10 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     mentions = list(session.exec(select(Mention).where(
         Mention.workspace_id == workspace_id, Mention.kind == kind).order_by(Mention.id)))
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
-    _clear_members(session=session, mention_ids=[m.id for m in mentions])
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
+    # everything slow happens before the first write, to keep the write transaction short
     X = np.vstack([vector(m.embedding) for m in mentions])
     result = cluster_embeddings(X)
     members: dict[int, list[int]] = defaultdict(list)
@@ -49,6 +49,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
+    _clear_members(session=session, mention_ids=[m.id for m in mentions])
     kept: dict[int, int] = {}  # new label -> cluster id
     for label, idx in sorted(members.items()):
         old_id = matching.ids.get(label)

@@ -29,9 +29,8 @@ def decide_roles(*, session: Session, call: Call, utts: list[Utterance],
 
 
 def apply_roles(*, session: Session, call: Call, utts: list[Utterance],
-                participants: list[Participant]) -> None:
+                participants: list[Participant], decisions: dict[str, RoleDecision]) -> None:
     """Writes each speaker's decided role to its participant row and its utterances."""
-    decisions = decide_roles(session=session, call=call, utts=utts, participants=participants)
     by_name = {p.name: p for p in participants}
     for name, decision in decisions.items():
         p = by_name.get(name) or Participant(workspace_id=call.workspace_id, call_id=call.id,

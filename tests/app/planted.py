@@ -22,8 +22,8 @@ PLANTED = {
         "We can't commit to a multi-year contract right now.",
         "A three year agreement is a non-starter for our legal team.",
         "Procurement only allows annual contracts, not three years.",
-        "The auto-renewal clause in your contract is a problem for us.",
-        "We'd need the option to cancel after the first year.",
+        "Locking ourselves in for three years is not something we'd sign.",
+        "We'd only do a one-year term, not a multi-year deal.",
     ],
 }
 

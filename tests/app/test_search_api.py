@@ -31,9 +31,9 @@ def test_too_expensive_ranks_a_price_quote_first(processed):
     assert hits
     assert hits[0]["text"] in PLANTED["price"]
     sims = [h["similarity"] for h in hits]
-    assert sims == sorted(sims, reverse=True) and sims[0] > 0.5
+    assert sims == sorted(sims, reverse=True) and sims[0] > 0.4
     top5 = [h["text"] for h in hits[:5]]
-    assert sum(t in PLANTED["price"] for t in top5) >= 3
+    assert sum(t in PLANTED["price"] for t in top5) >= 4
 
 
 def test_hits_carry_their_source_and_cluster(processed):
@@ -53,6 +53,8 @@ def test_filters_and_limit(processed):
     assert len(_search(api, "contract length", limit=3)) == 3
     lost = _search(api, "too expensive", outcome="lost", limit=50)
     assert lost and all(h["outcome"] == "lost" for h in lost)
+    objections = _search(api, "how much does it cost", kind="objection")
+    assert objections and all(h["kind"] == "objection" for h in objections)
     assert all(h["kind"] == "question" for h in _search(api, "how much", kind="question"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import spacy
 from spacy.language import Language
@@ -32,6 +34,19 @@ def run(nlp: Language, doc: Doc) -> Doc:
     return doc
 
 
+def tagged(nlp: Language, words: list[str], lemmas: list[str] | None = None, **kwargs) -> Doc:
+    """A hand-built doc with lemmas (lowercased words unless given) and a placeholder POS."""
+    spaces = [not (k + 1 < len(words) and words[k + 1] in {".", ",", "?", "!"}) for k in range(len(words))]
+    return Doc(
+        nlp.vocab,
+        words=words,
+        spaces=spaces,
+        lemmas=lemmas or [w.lower() for w in words],
+        pos=kwargs.pop("pos", ["X"] * len(words)),
+        **kwargs,
+    )
+
+
 def parsed(nlp: Language, rows: list[tuple[str, str, str, str, int]]) -> Doc:
     """A doc from (word, lemma, pos, dep, head index) rows, as a parser would have left it."""
     words, lemmas, pos, deps, heads = (list(column) for column in zip(*rows, strict=True))
@@ -48,10 +63,10 @@ def test_components_register_once_and_in_order(blank: Language):
 
 
 def test_cue_ruler_matches_lemmas_from_the_pattern_file(blank: Language):
-    doc = Doc(
-        blank.vocab,
-        words=["The", "prices", "are", "way", "too", "high"],
-        lemmas=["the", "price", "be", "way", "too", "high"],
+    doc = tagged(
+        blank,
+        ["The", "prices", "are", "way", "too", "high"],
+        ["the", "price", "be", "way", "too", "high"],
         pos=["DET", "NOUN", "AUX", "ADV", "ADV", "ADJ"],
     )
     cues = labelled(run(blank, doc), CUES_KEY)
@@ -123,11 +138,7 @@ def test_concern_inside_an_if_clause_is_hedged(blank: Language):
 
 
 def test_without_a_parser_a_negator_just_before_the_cue_neutralises(blank: Language):
-    doc = Doc(
-        blank.vocab,
-        words=["We", "are", "not", "worried", "about", "security"],
-        lemmas=["we", "be", "not", "worried", "about", "security"],
-    )
+    doc = tagged(blank, ["We", "are", "not", "worried", "about", "security"])
     doc = run(blank, doc)
     assert not doc.has_annotation("DEP")
     assert ("worried", "objection:concern") in labelled(doc, NEUTRALISED_KEY)
@@ -135,14 +146,13 @@ def test_without_a_parser_a_negator_just_before_the_cue_neutralises(blank: Langu
 
 def test_a_concern_answered_after_but_is_neutralised(blank: Language):
     words = "It is expensive , but we will find the money".split()
-    doc = Doc(blank.vocab, words=words, lemmas=[w.lower() for w in words])
-    doc = run(blank, doc)
+    doc = run(blank, tagged(blank, words))
     assert ("expensive", "objection:price") in labelled(doc, NEUTRALISED_KEY)
 
 
 def test_a_second_objection_after_but_keeps_both(blank: Language):
     words = "It is expensive , but it is also too risky".split()
-    doc = run(blank, Doc(blank.vocab, words=words, lemmas=[w.lower() for w in words]))
+    doc = run(blank, tagged(blank, words))
     kept = labelled(doc, KEPT_KEY)
     assert ("expensive", "objection:price") in kept
     assert ("risky", "objection:trust") in kept
@@ -152,26 +162,26 @@ def test_segments_drop_edge_fillers_and_filler_only_sentences(blank: Language):
     words = ["Um", ",", "you", "know", ",", "the", "price", "is", "high", ",", "you", "know", "."]
     words += ["So", "yeah", "."]
     starts = [True] + [False] * 12 + [True, False, False]
-    doc = run(blank, Doc(blank.vocab, words=words, sent_starts=starts))
+    doc = run(blank, tagged(blank, words, sent_starts=starts))
     assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["the price is high"]
     assert {s.label_ for s in doc.spans[FILLERS_KEY]} <= {"filler", "filler:punct"}
 
 
 def test_separated_fillers_need_punctuation_to_be_dropped(blank: Language):
-    doc = run(blank, Doc(blank.vocab, words=["Look", "at", "the", "price", "."]))
+    doc = run(blank, tagged(blank, ["Look", "at", "the", "price", "."]))
     assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["Look at the price."]
-    doc = run(blank, Doc(blank.vocab, words=["Look", ",", "the", "price", "."]))
+    doc = run(blank, tagged(blank, ["Look", ",", "the", "price", "."]))
     assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["the price."]
 
 
 def test_whole_backchannel_segments_are_marked(blank: Language):
-    doc = run(blank, Doc(blank.vocab, words=["Can", "you", "hear", "me", "?"]))
+    doc = run(blank, tagged(blank, ["Can", "you", "hear", "me", "?"]))
     assert [s.text for s in doc.spans[BACKCHANNEL_KEY]] == ["Can you hear me?"]
 
 
 def test_clause_chunks_split_at_comma_before_a_new_clause(blank: Language):
     words = "We have seasonal staff , so we would pay for empty seats .".split()
-    doc = run(blank, Doc(blank.vocab, words=words))
+    doc = run(blank, tagged(blank, words))
     segment = doc[:]
     assert [doc[a:b].text for a, b in clause_chunks(segment)] == [
         "We have seasonal staff",
@@ -183,8 +193,13 @@ def test_clause_chunks_split_at_comma_before_a_new_clause(blank: Language):
 
 
 def test_key_phrases_without_a_parser_fall_back_to_lowercased_content_words(blank: Language):
-    doc = Doc(blank.vocab, words=["The", "Invoices", "pile", "up"], lemmas=["the", "invoice", "pile", "up"])
-    assert key_phrases(doc[:]) == ("invoice", "pile")
+    doc = tagged(
+        blank,
+        ["The", "Invoices", "pile", "up"],
+        ["the", "invoice", "pile", "up"],
+        pos=["DET", "NOUN", "VERB", "ADP"],
+    )
+    assert key_phrases(doc[:]) == ("invoice pile",)
 
 
 def test_logistic_model_is_monotone_and_bounded():
@@ -195,7 +210,7 @@ def test_logistic_model_is_monotone_and_bounded():
 
 
 def test_stored_scorer_weights_name_only_features_the_pipeline_produces(blank: Language):
-    doc = run(blank, Doc(blank.vocab, words=["It", "is", "too", "expensive", "."]))
+    doc = run(blank, tagged(blank, ["It", "is", "too", "expensive", "."]))
     segment = doc.spans[SEGMENTS_KEY][0]
     features = [all_features(segment, segment_cues(doc, segment), (0.4, 0.3, 0.2, 0.1))]
     add_context(features)
@@ -329,17 +344,19 @@ def test_key_phrases_are_normalised(extractor):
 
 
 @pytest.mark.slow
-def test_batches_give_the_same_answer_as_one_call(nlp, embedder, extractor):
+def test_batches_give_the_same_answer_as_one_call(extractor):
     texts = ["It's too expensive.", "Can you hear me?", "We already use Gong."] * 3
-    small = Extractor(nlp, embedder, batch_size=2)
+    small = copy.copy(extractor)
+    small.batch_size = 2
     assert small.extract(texts) == extractor.extract(texts)
     assert extractor.extract([]) == []
 
 
 @pytest.mark.slow
 def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
+    # A few default categories keep the prototype encoding (and the test) short.
     taxonomy = extend_taxonomy(
-        DEFAULT_TAXONOMY,
+        DEFAULT_TAXONOMY[:3],
         "accessibility",
         [
             "Our blind employees rely on screen readers, so it has to support them.",
@@ -349,6 +366,6 @@ def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
         "Accessibility for staff with disabilities.",
     )
     extractor = Extractor(nlp, embedder, taxonomy)
-    text = "I'm worried it won't work with the screen readers some of our staff depend on."
+    text = "I'm worried about our blind staff, they depend on screen readers every day."
     [mention] = objections(extractor.extract([text])[0])
     assert mention.category == "accessibility"

@@ -1,0 +1,167 @@
+"""Clustering on synthetic blobs: recovery, order invariance, noise adoption, merging, tiny inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from pipelines.cluster import (
+    ClusterConfig,
+    assign_to_centroids,
+    cluster_embeddings,
+    hdbscan_sizes,
+    merge_near_duplicates,
+)
+
+DIM = 384
+PCA = ClusterConfig(reducer="pca")
+
+
+def unit(X: np.ndarray) -> np.ndarray:
+    return (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+
+
+def random_directions(k: int, rng: np.random.Generator) -> np.ndarray:
+    return unit(rng.normal(size=(k, DIM)))
+
+
+def around(center: np.ndarray, n: int, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """n unit vectors whose cosine to center is about 1 / sqrt(1 + spread**2)."""
+    noise = rng.normal(0.0, spread / np.sqrt(DIM), size=(n, DIM))
+    return unit(center + noise)
+
+
+def blobs(sizes: list[int], seed: int = 0, spread: float = 0.4):
+    rng = np.random.default_rng(seed)
+    centers = random_directions(len(sizes), rng)
+    X = np.vstack([around(c, n, spread, rng) for c, n in zip(centers, sizes, strict=True)])
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return X, truth, centers
+
+
+def test_recovers_blobs_with_centroids_in_the_original_space():
+    X, truth, centers = blobs([300, 200, 120, 80])
+    result = cluster_embeddings(X, PCA)
+    assert adjusted_rand_score(truth, result.labels) > 0.99
+    assert result.centroids.shape == (4, DIM)
+    np.testing.assert_allclose(np.linalg.norm(result.centroids, axis=1), 1.0, atol=1e-5)
+    # each centroid points at one true center
+    assert (result.centroids @ centers.T).max(axis=1).min() > 0.9
+
+
+def test_same_rows_in_any_order_give_the_same_labels_numbers_included():
+    X, _, _ = blobs([250, 150, 150, 60], seed=1)
+    first = cluster_embeddings(X, PCA)
+    for seed in range(3):
+        perm = np.random.default_rng(seed).permutation(len(X))
+        again = cluster_embeddings(X[perm], PCA)
+        np.testing.assert_array_equal(again.labels, first.labels[perm])
+        np.testing.assert_array_equal(again.strength, first.strength[perm])
+        np.testing.assert_array_equal(again.centroids, first.centroids)
+
+
+def test_clusters_are_numbered_largest_first():
+    X, _, _ = blobs([60, 300, 150], seed=2)
+    labels = cluster_embeddings(X, PCA).labels
+    sizes = np.bincount(labels[labels >= 0]).tolist()
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == 3
+
+
+def test_near_points_join_by_threshold_and_outliers_stay_noise():
+    rng = np.random.default_rng(3)
+    centers = random_directions(2, rng)
+    core = np.vstack([around(c, 200, 0.3, rng) for c in centers])
+    near = around(centers[0], 6, 1.1, rng)  # cosine ~0.67: too sparse for density, close enough
+    outliers = random_directions(6, rng)  # cosine ~0 to everything
+    X = np.vstack([core, near, outliers])
+    result = cluster_embeddings(X, PCA)
+    home = np.bincount(result.labels[:200]).argmax()
+    assert (result.labels[400:406] == home).all()
+    assert (result.labels[406:] == -1).all()
+    assert (result.strength[406:] == 0).all()
+    strict = cluster_embeddings(X, ClusterConfig(reducer="pca", assign_threshold=0.99))
+    assert (strict.labels[400:] == -1).all()
+
+
+def test_strength_is_a_confidence_between_zero_and_one():
+    X, _, _ = blobs([200, 100], seed=4)
+    result = cluster_embeddings(X, PCA)
+    assert ((result.strength >= 0) & (result.strength <= 1)).all()
+    assert (result.strength[result.labels >= 0] > 0.5).all()
+
+
+def test_clusters_with_near_identical_centroids_merge():
+    rng = np.random.default_rng(5)
+    a = random_directions(1, rng)[0]
+    b = unit((a + 0.9 * random_directions(1, rng)[0])[None])[0]  # cosine(a, b) ~0.74
+    X = np.vstack([around(a, 150, 0.2, rng), around(b, 150, 0.2, rng)])
+    assert cluster_embeddings(X, PCA).n_clusters == 2
+    merged = cluster_embeddings(X, ClusterConfig(reducer="pca", merge_threshold=0.6))
+    assert merged.n_clusters == 1
+    assert (merged.labels == 0).all()
+
+
+def test_merge_near_duplicates_is_transitive_and_keeps_noise():
+    rng = np.random.default_rng(6)
+    a, far = random_directions(2, rng)
+    X = np.vstack([around(a, 4, 0.05, rng), around(a, 4, 0.05, rng), around(far, 4, 0.05, rng)])
+    X = np.vstack([X, random_directions(1, rng)])
+    labels = np.array([0] * 4 + [1] * 4 + [2] * 4 + [-1])
+    merged = merge_near_duplicates(X, labels, threshold=0.95)
+    assert merged.tolist() == [0] * 8 + [1] * 4 + [-1]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 7])
+def test_tiny_inputs_do_not_crash(n):
+    X = random_directions(max(n, 1), np.random.default_rng(n))[:n]
+    result = cluster_embeddings(X, PCA)
+    assert result.labels.shape == (n,)
+    assert result.strength.shape == (n,)
+    assert (result.labels == -1).all()  # random directions share nothing
+
+
+def test_tiny_input_groups_what_is_similar():
+    rng = np.random.default_rng(7)
+    center = random_directions(1, rng)[0]
+    X = np.vstack([around(center, 3, 0.1, rng), random_directions(2, rng)])
+    result = cluster_embeddings(X, PCA)
+    assert result.labels.tolist() == [0, 0, 0, -1, -1]
+
+
+def test_structureless_input_is_all_noise():
+    X = random_directions(60, np.random.default_rng(8))
+    result = cluster_embeddings(X, PCA)
+    assert (result.labels == -1).all()
+    assert result.centroids.shape == (0, DIM)
+
+
+def test_one_repeated_quote_is_one_cluster():
+    row = random_directions(1, np.random.default_rng(9))
+    result = cluster_embeddings(np.repeat(row, 25, axis=0), PCA)
+    assert (result.labels == 0).all()
+    np.testing.assert_allclose(result.strength, 1.0, atol=1e-5)
+
+
+def test_assign_to_centroids_between_rebuilds():
+    rng = np.random.default_rng(10)
+    centroids = random_directions(3, rng)
+    X = np.vstack([around(centroids[2], 1, 0.2, rng), around(centroids[0], 1, 0.2, rng)])
+    X = np.vstack([X, random_directions(1, rng)])
+    labels, sims = assign_to_centroids(X, centroids, threshold=0.5)
+    assert labels.tolist() == [2, 0, -1]
+    assert sims[0] > 0.9 and sims[2] < 0.5
+    empty, _ = assign_to_centroids(X, np.zeros((0, DIM)), threshold=0.5)
+    assert empty.tolist() == [-1, -1, -1]
+
+
+def test_sizes_scale_sublinearly_with_n():
+    sizes = [hdbscan_sizes(n)[0] for n in (10, 400, 10_000, 100_000)]
+    assert sizes == sorted(sizes)
+    assert sizes[0] >= 2 and 30 <= sizes[2] <= 50 and sizes[3] <= 150
+    assert all(1 <= hdbscan_sizes(n)[1] <= hdbscan_sizes(n)[0] for n in (8, 100, 10_000))
+
+
+def test_config_rejects_unknown_reducers():
+    with pytest.raises(ValueError, match="reducer"):
+        ClusterConfig(reducer="tsne")
