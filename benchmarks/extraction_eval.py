@@ -102,22 +102,26 @@ def report(items: Sequence[Item], predictions: Sequence[Prediction], seconds: fl
     for name in categories:
         c_tp = sum(1 for i, p in pairs if i.category == name and p.top and p.top.category == name)
         c_fp = sum(1 for i, p in pairs if i.category != name and p.top and p.top.category == name)
-        c_fn = sum(1 for i, p in pairs if i.category == name and not (p.top and p.top.category == name))
+        c_fn = sum(
+            1 for i, p in pairs if i.category == name and not (p.top and p.top.category == name)
+        )
         per_category[name] = (*prf(c_tp, c_fp, c_fn), sum(1 for i in items if i.category == name))
     exact = [
-        m.text == i.text[m.start : m.end] and m.text in i.text
-        for i, p in pairs
-        for m in p.mentions
+        m.text == i.text[m.start : m.end] and m.text in i.text for i, p in pairs for m in p.mentions
     ]
     return {
         "items": len(items),
         "prf": prf(tp, fp, fn),
         "counts": (tp, fp, fn),
-        "category_accuracy": sum(i.category == m.category for i, m in hits) / len(hits) if hits else 0.0,
+        "category_accuracy": sum(i.category == m.category for i, m in hits) / len(hits)
+        if hits
+        else 0.0,
         "per_category": per_category,
         "exact_share": sum(exact) / len(exact) if exact else 1.0,
         "mentions": len(exact),
-        "quote_jaccard": sum(jaccard(m.text, i.quote or "") for i, m in hits) / len(hits) if hits else 0.0,
+        "quote_jaccard": sum(jaccard(m.text, i.quote or "") for i, m in hits) / len(hits)
+        if hits
+        else 0.0,
         "throughput": len(items) / seconds if seconds else float("inf"),
     }
 
@@ -132,7 +136,9 @@ def print_report(figures: dict) -> None:
     for name, (p, r, f, n) in figures["per_category"].items():
         print(f"{name:<16}{p:>7.3f}{r:>7.3f}{f:>7.3f}{n:>5}")
     print(f"exact-substring quotes: {figures['exact_share']:.1%} of {figures['mentions']} mentions")
-    print(f"top quote vs gold quote, token Jaccard (true positives): {figures['quote_jaccard']:.3f}")
+    print(
+        f"top quote vs gold quote, token Jaccard (true positives): {figures['quote_jaccard']:.3f}"
+    )
     print(f"throughput: {figures['throughput']:.1f} utterances/s")
 
 

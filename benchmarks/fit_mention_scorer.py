@@ -35,7 +35,7 @@ from pipelines.scoring import SCORER_PATH, CategoryWeights
 FEATURES = (
     "category_cue",
     "generic_cue",
-    "neutralised_cue",
+    "defused_cue",
     "hedged_cue",
     "neutral_cue",
     "topic_cue",

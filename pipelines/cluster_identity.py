@@ -12,6 +12,9 @@ import numpy as np
 MAJORITY = 0.5
 # ...and their centroids still say the same thing (guards against ids drifting across topics).
 MIN_CENTROID_COSINE = 0.5
+# A split piece must carry this share of the old cluster: a few old members among new mentions
+# are a new theme, not a split.
+MIN_PIECE = 0.1
 # With no shared members at all (mentions re-extracted), only a near-identical centroid keeps an id.
 CENTROID_ONLY_COSINE = 0.9
 
@@ -59,10 +62,12 @@ def match_clusters(
     new_ids = sorted(new_members)
     pairs = _overlaps(prev, new_members, new_centroids)
     kept: dict[int, int] = {}  # new -> index into prev
+    taken: set[int] = set()
     # Most shared members first: the biggest piece of a split and the biggest part of a merge win.
     for p in sorted(pairs, key=lambda p: (-p.shared, -p.cosine, prev[p.old].id, p.new)):
-        if _qualifies(p) and p.new not in kept and p.old not in kept.values():
+        if _qualifies(p) and p.new not in kept and p.old not in taken:
             kept[p.new] = p.old
+            taken.add(p.old)
     _match_by_centroid(prev, new_ids, new_centroids, kept)
     ids = {j: (prev[kept[j]].id if j in kept else None) for j in new_ids}
     return Matching(
@@ -108,8 +113,9 @@ def _match_by_centroid(
     prev: Sequence[PrevCluster], new_ids: list[int], centroids: np.ndarray, kept: dict[int, int]
 ) -> None:
     """Pair leftover new and old clusters whose centroids are near-identical, best first."""
+    taken = set(kept.values())
     free_new = [j for j in new_ids if j not in kept]
-    free_old = [i for i in range(len(prev)) if i not in kept.values()]
+    free_old = [i for i in range(len(prev)) if i not in taken]
     if not free_new or not free_old:
         return
     sims = _unit(np.stack([prev[i].centroid for i in free_old])) @ _unit(centroids[free_new]).T
@@ -118,8 +124,9 @@ def _match_by_centroid(
         (float(sims[a, b]), prev[free_old[a]].id, free_new[b], free_old[a]) for a, b in close
     ]
     for _, _, j, i in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
-        if j not in kept and i not in kept.values():
+        if j not in kept and i not in taken:
             kept[j] = i
+            taken.add(i)
 
 
 def _splits(
@@ -127,7 +134,7 @@ def _splits(
 ) -> dict[str, tuple[int, ...]]:
     pieces: dict[int, list[_Pair]] = defaultdict(list)
     for p in pairs:
-        if p.new_share >= MAJORITY:
+        if p.new_share >= MAJORITY and p.old_share >= MIN_PIECE:
             pieces[p.old].append(p)
     return {
         prev[i].id: tuple(

@@ -9,8 +9,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-# Imported for their @Language.factory registrations.
-import pipelines.cues  # noqa: F401
+# Imported for its @Language.factory registration (it imports the cue ruler's in turn).
 import pipelines.polarity  # noqa: F401
 from pipelines.embed import Embedder
 from pipelines.key_phrases import key_phrases
@@ -116,7 +115,9 @@ class Extractor:
 
     def category(self, scored: ScoredSegment) -> str:
         """The best-scoring category for a segment."""
-        return self.names[int(np.argmax(self.scorers.category.scores(scored.evidence, scored.context)))]
+        return self.names[
+            int(np.argmax(self.scorers.category.scores(scored.evidence, scored.context)))
+        ]
 
     def _topic(self, scored: ScoredSegment) -> str | None:
         scores = self.scorers.category.scores(scored.evidence, None)
@@ -162,7 +163,11 @@ class Extractor:
         evidence = [self._evidence(sims.categories[row + k], c) for k, c in enumerate(cues)]
         return [
             ScoredSegment(
-                seg, cues[k], features[k], evidence[k], _mean_evidence(evidence[:k] + evidence[k + 1 :])
+                seg,
+                cues[k],
+                features[k],
+                evidence[k],
+                _mean_evidence(evidence[:k] + evidence[k + 1 :]),
             )
             for k, seg in enumerate(segs)
         ]
@@ -193,7 +198,9 @@ def _mean_evidence(evidence: list[CategoryEvidence]) -> CategoryEvidence | None:
 
 
 def _question_confidence(scored: ScoredSegment) -> float:
-    base = QUESTION_MARK_CONFIDENCE if ends_with_question_mark(scored.segment) else INVERTED_CONFIDENCE
+    base = (
+        QUESTION_MARK_CONFIDENCE if ends_with_question_mark(scored.segment) else INVERTED_CONFIDENCE
+    )
     return base * (1.0 - max(0.0, scored.features["sim_backchannel"] - 0.5))
 
 

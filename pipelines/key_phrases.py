@@ -47,7 +47,9 @@ def _verb_phrase(verb: Token, span: Span) -> str:
             break
     if len(parts) == 1:
         for prep in (c for c in verb.children if c.dep_ == "prep"):
-            objects = [g for g in prep.children if g.dep_ == "pobj" and span.start <= g.i < span.end]
+            objects = [
+                g for g in prep.children if g.dep_ == "pobj" and span.start <= g.i < span.end
+            ]
             if objects:
                 parts.append(objects[0])
                 break

@@ -14,7 +14,7 @@ BACKCHANNELS = frozenset({"yeah", "yep", "yes", "okay", "ok", "sure", "right", "
 HEDGES = frozenset({"like", "know", "mean", "just", "really", "actually", "basically", "guess"})
 MORE_HEDGES = frozenset({"literally", "honestly", "kind", "sort", "think", "maybe", "probably"})
 VAGUE = frozenset({"stuff", "thing", "things", "lot", "bit", "pretty", "little", "say", "said"})
-SPOKEN_VERBS = frozenset({"gonna", "wanna", "gotta", "going", "got", "get", "says"})
+SPOKEN_VERBS = frozenset({"gonna", "wanna", "gotta", "going", "got", "get", "says", "does", "did"})
 # What the default tokenizer leaves of "don't", "we've", "they'll".
 CONTRACTION_STUBS = frozenset(
     {"don", "doesn", "didn", "isn", "aren", "wasn", "weren", "haven", "hasn", "hadn", "won"}
@@ -37,7 +37,7 @@ def ctfidf_keywords(texts_by_cluster: dict[int, list[str]], top_n: int = 5) -> d
     """Top unigrams and bigrams per cluster by class-based TF-IDF (each cluster one document).
 
     score(t, c) = tf(t, c) / |c| * log(1 + mean words per cluster / total count of t): frequent
-    in this cluster, rare across the others. A term whose words are all in a better one is skipped.
+    in this cluster, rare across the others. Bigrams replace the unigrams they contain.
     """
     ids = sorted(texts_by_cluster)
     docs = [" ".join(texts_by_cluster[c]) for c in ids]
@@ -47,6 +47,10 @@ def ctfidf_keywords(texts_by_cluster: dict[int, list[str]], top_n: int = 5) -> d
     except ValueError:  # nothing but stop words (or nothing at all) in every cluster
         return {c: [] for c in ids}
     terms = vectorizer.get_feature_names_out()
+    # A phrase said once is an accident of wording (and, with stop words gone, often a non-phrase
+    # like "compared budget"); bigrams count only where they recur within the cluster.
+    bigrams = np.char.count(terms.astype(str), " ") > 0
+    counts[:, bigrams] = np.where(counts[:, bigrams] >= 2, counts[:, bigrams], 0.0)
     words_per_class = counts.sum(axis=1, keepdims=True)
     tf = counts / np.maximum(words_per_class, 1.0)
     idf = np.log(1.0 + words_per_class.mean() / np.maximum(counts.sum(axis=0), 1.0))
@@ -95,14 +99,23 @@ def shorten(text: str, max_chars: int = MAX_LABEL_CHARS) -> str:
 
 
 def _top_terms(row: np.ndarray, terms: np.ndarray, top_n: int) -> list[str]:
+    """The top_n best-scoring terms that each add a word; a bigram replaces its own unigrams."""
     chosen: list[str] = []
-    covered: set[str] = set()
-    for i in sorted(np.flatnonzero(row > 0), key=lambda i: (-row[i], terms[i])):
-        words = set(str(terms[i]).split())
-        if words <= covered:
+    # on equal scores the bigram comes first, so its unigrams are then skipped
+    ranked = sorted(
+        np.flatnonzero(row > 0), key=lambda i: (-row[i], -terms[i].count(" "), terms[i])
+    )
+    for i in ranked:
+        term = str(terms[i])
+        words = term.split()
+        if set(words) <= {w for t in chosen for w in t.split()}:
             continue
-        chosen.append(str(terms[i]))
-        covered |= words
+        parts = [k for k, t in enumerate(chosen) if t in words]
+        if parts:
+            chosen[parts[0]] = term
+            chosen = [t for k, t in enumerate(chosen) if k not in parts[1:]]
+        else:
+            chosen.append(term)
         if len(chosen) == top_n:
             break
     return chosen

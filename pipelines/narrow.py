@@ -11,11 +11,31 @@ from pipelines.segments import FILLERS_KEY, FillerIndex, trim
 BOUNDARY_PUNCT = frozenset({",", ";", ":", "--", "—", "–", "...", "…"})
 # Words that open a new clause after a comma: "..., so we'd be paying for empty seats".
 CLAUSE_OPENERS = frozenset(
-    {"and", "but", "so", "because", "cause", "since", "though", "although", "which", "if",
-     "unless", "otherwise", "plus", "especially", "probably", "whereas", "while", "then"}
+    {
+        "and",
+        "but",
+        "so",
+        "because",
+        "cause",
+        "since",
+        "though",
+        "although",
+        "which",
+        "if",
+        "unless",
+        "otherwise",
+        "plus",
+        "especially",
+        "probably",
+        "whereas",
+        "while",
+        "then",
+    }
 )
 # A leading subordinate clause belongs to the statement after it: "if it's all on us, we can't".
-SUBORDINATORS = frozenset({"if", "unless", "when", "because", "since", "although", "though", "while"})
+SUBORDINATORS = frozenset(
+    {"if", "unless", "when", "because", "since", "although", "though", "while"}
+)
 CLAUSE_SUBJECTS = frozenset({"PRON"})
 MIN_QUOTE_WORDS = 3
 

@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.cues import CUES_KEY, DOUBT_ID_PREFIX, OBJECTION_PREFIX, TOPIC_PREFIX
+from pipelines.cues import (
+    CUES_KEY,
+    DOUBT_ID_PREFIX,
+    NEUTRAL_LABEL,
+    OBJECTION_PREFIX,
+    TOPIC_PREFIX,
+)
 from pipelines.segments import sentence_of
 
 KEPT_KEY = "vb_cues_kept"
@@ -19,24 +25,70 @@ NEGATIVE_SUBJECTS = frozenset({"nothing", "nobody", "none", "neither", "nor"})
 CONDITIONALS = frozenset({"if", "unless", "whether", "assuming", "suppose", "supposing"})
 # "I don't think X is a problem" negates X: negation raised through these verbs.
 RAISING_VERBS = frozenset(
-    {"think", "believe", "feel", "expect", "see", "say", "seem", "suppose", "imagine", "guess",
-     "reckon", "anticipate", "foresee", "consider", "call"}
+    [
+        "think",
+        "believe",
+        "feel",
+        "expect",
+        "see",
+        "say",
+        "seem",
+        "suppose",
+        "imagine",
+        "guess",
+        "reckon",
+        "anticipate",
+        "foresee",
+        "consider",
+        "call",
+    ]
 )
-# "We don't need to wait": no necessity, so no obstacle.
-NECESSITY_VERBS = frozenset({"need", "have"})
+# "We don't need to wait", "it isn't going to be a problem": negation reaches the infinitive.
+XCOMP_RAISERS = frozenset({"need", "have", "go", "seem", "appear", "tend"})
+# "We can't accept the liability cap": refusing a thing objects to it rather than defusing it.
+REFUSALS = frozenset(
+    {"accept", "love", "like", "want", "agree", "tolerate", "allow", "sign", "stomach", "afford"}
+)
 # "It's pricey, but we'll find the money": a concern answered in the same sentence.
 CONTRASTS = frozenset({"but", "though", "although", "however", "yet"})
 MIN_ANSWER_TOKENS = 3
 # Dependencies that attach a word to the predicate of its own clause.
 WITHIN_CLAUSE = frozenset(
-    {"attr", "acomp", "dobj", "pobj", "prep", "nsubj", "nsubjpass", "amod", "compound", "det",
-     "poss", "advmod", "oprd", "npadvmod", "dative", "agent", "pcomp", "nmod", "appos", "neg",
-     "aux", "auxpass", "prt", "quantmod", "nummod"}
+    [
+        "attr",
+        "acomp",
+        "dobj",
+        "pobj",
+        "prep",
+        "nsubj",
+        "nsubjpass",
+        "amod",
+        "compound",
+        "det",
+        "poss",
+        "advmod",
+        "oprd",
+        "npadvmod",
+        "dative",
+        "agent",
+        "pcomp",
+        "nmod",
+        "appos",
+        "neg",
+        "aux",
+        "auxpass",
+        "prt",
+        "quantmod",
+        "nummod",
+    ]
 )
 
 
 class CuePolarity:
-    """Splits non-topic cues by whether negation, a condition or a later "but" defuses them."""
+    """Splits non-topic cues by whether negation, a condition or a later "but" defuses them.
+
+    Neutral cues ("sounds good") that a later "but ... <objection>" overrides are defused too.
+    """
 
     def __init__(self, cues_key: str = CUES_KEY) -> None:
         self.cues_key = cues_key
@@ -46,7 +98,7 @@ class CuePolarity:
         groups: dict[str, list[Span]] = {KEPT_KEY: [], NEUTRALISED_KEY: [], HEDGED_KEY: []}
         for span in doc.spans.get(self.cues_key, []):
             groups[self._group(span, parsed)].append(span)
-        answered = answered_cues(groups[KEPT_KEY])
+        answered = answered_cues(groups[KEPT_KEY]) + overridden_praise(groups[KEPT_KEY])
         groups[KEPT_KEY] = [s for s in groups[KEPT_KEY] if s not in answered]
         groups[NEUTRALISED_KEY] += answered
         for key, spans in groups.items():
@@ -76,7 +128,7 @@ def _has_negator(tokens: Iterable[Token]) -> bool:
 
 def clause_head(token: Token) -> Token:
     """The predicate of the clause a token belongs to."""
-    while token.dep_ in WITHIN_CLAUSE and token.head is not token:
+    while token.dep_ in WITHIN_CLAUSE and token.head.i != token.i:
         token = token.head
     return token
 
@@ -88,13 +140,15 @@ def parsed_polarity(span: Span) -> tuple[bool, bool]:
         # The pattern carries its own negation ("don't have the budget"): it means what it says.
         return False, not own_condition and _conditional(clause_head(span.root))
     inside = range(span.start, span.end)
-    path = [span.root, *[t for t in span.root.ancestors if t.i not in inside]]
     head = clause_head(span.root)
-    local = [t for t in path[: path.index(head) + 1]] if head in path else [span.root]
-    negated = any(_negates(token, inside) for token in local)
+    # Every word from the cue up to its clause's predicate may carry the negation.
+    local = [span.root]
+    while local[-1].i != head.i and local[-1].head.i != local[-1].i:
+        local.append(local[-1].head)
+    negated = any(_negates(t, inside) and t.lemma_ not in REFUSALS for t in local)
     governor = head.head
     raised = governor.lemma_ in RAISING_VERBS or (
-        head.dep_ == "xcomp" and governor.lemma_ in NECESSITY_VERBS
+        head.dep_ == "xcomp" and governor.lemma_ in XCOMP_RAISERS
     )
     if not negated and head.dep_ in {"ccomp", "xcomp"} and raised:
         negated = _negates(governor, inside)
@@ -138,6 +192,19 @@ def answered_cues(kept: list[Span]) -> list[Span]:
         if not any(_is_objection(o) and o.start > turn for o in kept):
             answered.append(span)
     return answered
+
+
+def overridden_praise(kept: list[Span]) -> list[Span]:
+    """Neutral cues followed, in their sentence, by a contrast and an objection ("love it, but")."""
+    overridden = []
+    for span in kept:
+        if span.label_ != NEUTRAL_LABEL:
+            continue
+        rest = span.doc[span.end : sentence_of(span).end]
+        turn = next((t.i for t in rest if t.lower_ in CONTRASTS), None)
+        if turn is not None and any(_is_objection(o) and o.start > turn for o in kept):
+            overridden.append(span)
+    return overridden
 
 
 def window_polarity(span: Span, window: int = 3) -> tuple[bool, bool]:

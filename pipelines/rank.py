@@ -79,17 +79,28 @@ def score_cluster(rows: list[MentionStat], *, now: datetime, p0: float) -> Score
         lost_share, lift = (lost / (lost + won) if lost + won else 0.0), 0.0
     trend = math.log((recent + 1) / (previous + 1))
     base = math.log1p(len(rows)) + math.log1p(len(calls)) + 0.5 * math.log1p(len(accounts))
-    score = (base * (0.5 + recency) * (1 + 0.25 * _clip(trend))
-             * (1 + 0.5 * _clip(lift)))
+    score = base * (0.5 + recency) * (1 + 0.25 * _clip(trend)) * (1 + 0.5 * _clip(lift))
     emerging = previous == 0 and recent >= 3 and len(calls) >= 2
-    return Score(mentions=len(rows), calls=len(calls), accounts=len(accounts), recent=recent,
-                 previous=previous, trend=round(trend, 4), recency=round(recency, 4),
-                 lost_calls=lost, won_calls=won, lost_share=round(lost_share, 4),
-                 deal_lift=round(lift, 4), score=round(score, 4), emerging=emerging)
+    return Score(
+        mentions=len(rows),
+        calls=len(calls),
+        accounts=len(accounts),
+        recent=recent,
+        previous=previous,
+        trend=round(trend, 4),
+        recency=round(recency, 4),
+        lost_calls=lost,
+        won_calls=won,
+        lost_share=round(lost_share, 4),
+        deal_lift=round(lift, 4),
+        score=round(score, 4),
+        emerging=emerging,
+    )
 
 
-def score_clusters(stats: Iterable[MentionStat], *, now: datetime,
-                   p0: float | None = None) -> dict[int, Score]:
+def score_clusters(
+    stats: Iterable[MentionStat], *, now: datetime, p0: float | None = None
+) -> dict[int, Score]:
     rows = list(stats)
     p0 = baseline_lost_share(rows) if p0 is None else p0
     by_cluster: dict[int, list[MentionStat]] = defaultdict(list)

@@ -51,7 +51,11 @@ class CategoryWeights:
         return total
 
     def _combine(self, evidence: CategoryEvidence) -> np.ndarray:
-        return evidence.similarity + self.rule_bonus * evidence.rule + self.topic_bonus * evidence.topic
+        return (
+            evidence.similarity
+            + self.rule_bonus * evidence.rule
+            + self.topic_bonus * evidence.topic
+        )
 
 
 @dataclass(frozen=True)

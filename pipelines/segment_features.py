@@ -19,13 +19,33 @@ from pipelines.polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
 from pipelines.segments import sentence_of
 
 NEGATION_WORDS = frozenset(
-    {"not", "n't", "nt", "never", "no", "nobody", "nothing", "none", "nowhere", "without", "cannot"}
+    ["not", "n't", "nt", "never", "no", "nobody", "nothing", "none", "nowhere", "without", "cannot"]
 )
 WH_WORDS = frozenset({"what", "how", "why", "when", "where", "who", "which", "whose"})
 INVERTING_AUX = frozenset(
-    {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should",
-     "have", "has", "am", "may", "might", "shall", "is't", "isn't", "don't", "doesn't", "won't"}
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "am",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "shall",
+        "may",
+        "might",
+        "have",
+        "has",
+    ]
 )
+# Second words that keep a wh-opening a question: "what's", "what about", "what if".
+WH_FOLLOWERS = INVERTING_AUX | {"'s", "about", "if", "happens"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +67,13 @@ class SegmentCues:
     def topic_categories(self) -> set[str]:
         """Categories named by topic words."""
         return {
-            c for s in self.kept if s.label_.startswith(TOPIC_PREFIX) and (c := label_category(s.label_))
+            c
+            for s in self.kept
+            if s.label_.startswith(TOPIC_PREFIX) and (c := label_category(s.label_))
         }
 
     def objection_cues(self) -> list[Span]:
+        """Kept cues that signal an objection (not topics, neutral or pain)."""
         return [s for s in self.kept if s.label_.startswith(OBJECTION_PREFIX)]
 
 
@@ -79,7 +102,7 @@ def is_question(segment: Span) -> bool:
     if len(words) < 3:
         return False
     first, second = words[0], words[1]
-    if first.lower_ in WH_WORDS and second.lower_ in INVERTING_AUX | {"'s", "about", "if", "happens"}:
+    if first.lower_ in WH_WORDS and second.lower_ in WH_FOLLOWERS:
         return True
     return first.lower_ in INVERTING_AUX and second.pos_ in {"PRON", "DET", "PROPN", "NOUN"}
 
@@ -90,7 +113,11 @@ def cue_features(cues: SegmentCues) -> dict[str, float]:
     return {
         "category_cue": float(any(s.label_ not in GENERIC_LABELS for s in objection)),
         "generic_cue": float(any(s.label_ in GENERIC_LABELS for s in objection)),
-        "neutralised_cue": float(any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.neutralised)),
+        # Every objection cue negated or answered: the speaker says it is not a concern.
+        "defused_cue": float(
+            any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.neutralised)
+            and not objection
+        ),
         "hedged_cue": float(any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.hedged)),
         "neutral_cue": float(any(s.label_ == NEUTRAL_LABEL for s in cues.kept)),
         "topic_cue": float(any(s.label_.startswith(TOPIC_PREFIX) for s in cues.kept)),
@@ -122,9 +149,7 @@ def negation_feature(segment: Span, cues: SegmentCues) -> float:
     return float(any(t.lower_ in NEGATION_WORDS or t.dep_ == "neg" for t in segment))
 
 
-def all_features(
-    segment: Span, cues: SegmentCues, sims: Sequence[float]
-) -> dict[str, float]:
+def all_features(segment: Span, cues: SegmentCues, sims: Sequence[float]) -> dict[str, float]:
     """Everything the scorers may use for one segment, before its neighbours are known."""
     features = cue_features(cues)
     features.update(similarity_features(*sims))
@@ -143,7 +168,7 @@ def add_context(features: list[dict[str, float]]) -> None:
     for i, own in enumerate(features):
         others = features[:i] + features[i + 1 :]
         calm = [
-            (f["neutral_cue"] or f["neutralised_cue"]) and not (f["category_cue"] or f["generic_cue"])
+            (f["neutral_cue"] or f["defused_cue"]) and not (f["category_cue"] or f["generic_cue"])
             for f in others
         ]
         own["context_neutral"] = float(any(calm))

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.services import calls as calls_service
+from app.services.export import mmss
 from app.services.feed import Row, when
 from app.web.masking import Masker
-from app.web.templating import day, mmss
+from app.web.templating import day
 from models import Call, Mention
 
 

@@ -8,6 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from pipelines.cluster import (
     ClusterConfig,
+    adopt_noise,
     assign_to_centroids,
     cluster_embeddings,
     hdbscan_sizes,
@@ -70,18 +71,30 @@ def test_clusters_are_numbered_largest_first():
 
 def test_near_points_join_by_threshold_and_outliers_stay_noise():
     rng = np.random.default_rng(3)
-    centers = random_directions(2, rng)
-    core = np.vstack([around(c, 200, 0.3, rng) for c in centers])
-    near = around(centers[0], 6, 1.1, rng)  # cosine ~0.67: too sparse for density, close enough
-    outliers = random_directions(6, rng)  # cosine ~0 to everything
-    X = np.vstack([core, near, outliers])
+    a, b = random_directions(2, rng)
+    core = np.vstack([around(a, 200, 0.3, rng), around(b, 200, 0.3, rng)])
+    # each pushed off a in its own direction (cosine to a ~0.86): far from any dense region, so
+    # density calls them noise, but similar enough to come home
+    bridge = unit(a + 0.6 * random_directions(3, rng))
+    outliers = random_directions(4, rng)  # cosine ~0 to everything
+    X = np.vstack([core, bridge, outliers])
     result = cluster_embeddings(X, PCA)
     home = np.bincount(result.labels[:200]).argmax()
-    assert (result.labels[400:406] == home).all()
-    assert (result.labels[406:] == -1).all()
-    assert (result.strength[406:] == 0).all()
-    strict = cluster_embeddings(X, ClusterConfig(reducer="pca", assign_threshold=0.99))
-    assert (strict.labels[400:] == -1).all()
+    assert (result.labels[400:403] == home).all()
+    assert (result.labels[403:] == -1).all()
+    assert (result.strength[403:] == 0).all()
+
+
+def test_noise_is_adopted_by_the_nearest_centroid_at_or_above_threshold():
+    rng = np.random.default_rng(4)
+    a, b = random_directions(2, rng)
+    X = np.vstack([around(a, 20, 0.2, rng), around(b, 20, 0.2, rng)])
+    near_b = unit(b + 0.6 * random_directions(1, rng))  # cosine to b ~0.86
+    X = np.vstack([X, near_b, random_directions(1, rng)])
+    labels = np.array([0] * 20 + [1] * 20 + [-1, -1])
+    assert adopt_noise(X, labels, threshold=0.5).tolist()[-2:] == [1, -1]
+    assert adopt_noise(X, labels, threshold=0.95).tolist()[-2:] == [-1, -1]
+    assert adopt_noise(X, labels, threshold=0.5)[:40].tolist() == labels[:40].tolist()
 
 
 def test_strength_is_a_confidence_between_zero_and_one():

@@ -36,7 +36,9 @@ def run(nlp: Language, doc: Doc) -> Doc:
 
 def tagged(nlp: Language, words: list[str], lemmas: list[str] | None = None, **kwargs) -> Doc:
     """A hand-built doc with lemmas (lowercased words unless given) and a placeholder POS."""
-    spaces = [not (k + 1 < len(words) and words[k + 1] in {".", ",", "?", "!"}) for k in range(len(words))]
+    spaces = [
+        not (k + 1 < len(words) and words[k + 1] in {".", ",", "?", "!"}) for k in range(len(words))
+    ]
     return Doc(
         nlp.vocab,
         words=words,
@@ -145,13 +147,13 @@ def test_without_a_parser_a_negator_just_before_the_cue_neutralises(blank: Langu
 
 
 def test_a_concern_answered_after_but_is_neutralised(blank: Language):
-    words = "It is expensive , but we will find the money".split()
+    words = ["It", "is", "expensive", ",", "but", "we", "will", "find", "the", "money"]
     doc = run(blank, tagged(blank, words))
     assert ("expensive", "objection:price") in labelled(doc, NEUTRALISED_KEY)
 
 
 def test_a_second_objection_after_but_keeps_both(blank: Language):
-    words = "It is expensive , but it is also too risky".split()
+    words = ["It", "is", "expensive", ",", "but", "it", "is", "also", "too", "risky"]
     doc = run(blank, tagged(blank, words))
     kept = labelled(doc, KEPT_KEY)
     assert ("expensive", "objection:price") in kept
@@ -180,15 +182,29 @@ def test_whole_backchannel_segments_are_marked(blank: Language):
 
 
 def test_clause_chunks_split_at_comma_before_a_new_clause(blank: Language):
-    words = "We have seasonal staff , so we would pay for empty seats .".split()
+    words = [
+        "We",
+        "have",
+        "seasonal",
+        "staff",
+        ",",
+        "so",
+        "we",
+        "would",
+        "pay",
+        "for",
+        "empty",
+        "seats",
+        ".",
+    ]
     doc = run(blank, tagged(blank, words))
     segment = doc[:]
     assert [doc[a:b].text for a, b in clause_chunks(segment)] == [
         "We have seasonal staff",
-        "so we would pay for empty seats .",
+        "so we would pay for empty seats.",
     ]
     cue = doc[8:11]
-    assert narrow(segment, [cue]).text == "we would pay for empty seats ."
+    assert narrow(segment, [cue]).text == "we would pay for empty seats."
     assert narrow(segment, []) is segment
 
 
@@ -337,7 +353,9 @@ def test_backchannel_and_small_talk_make_no_mentions(extractor):
 
 @pytest.mark.slow
 def test_key_phrases_are_normalised(extractor):
-    [mention] = objections(extractor.extract(["Our budgets were cut and the prices are too high."])[0])
+    [mention] = objections(
+        extractor.extract(["Our budgets were cut and the prices are too high."])[0]
+    )
     assert mention.category == "price"
     assert all(p == p.lower() and p.strip() == p for p in mention.key_phrases)
     assert "budget" in mention.key_phrases and "price" in mention.key_phrases

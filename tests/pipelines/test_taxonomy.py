@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pipelines.cues import GENERIC_LABELS, load_patterns, label_category
+from pipelines.cues import GENERIC_LABELS, label_category, load_patterns
 from pipelines.taxonomy import (
     DEFAULT_TAXONOMY,
     Category,

@@ -1,5 +1,5 @@
 """The real app served by uvicorn on a free port, over a temp database holding a few demo calls
-processed by the real pipeline; Playwright drives Debian's Chromium against it."""
+(and a few planted ones) processed by the real pipeline; Playwright drives Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from app.services.workspaces import create_api_key, get_or_create_workspace
 from app.settings import Settings
 from app.worker import Worker
 from pipelines.types import CallMeta
+from tests.app.factories import transcript
+from tests.app.planted import planted_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -30,15 +32,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# (sample, days before today): dated relative to today, so "last 30 days" always has calls;
-# three lost deals fall inside the last 30 days, one lost and one open deal outside it.
+# (sample, days before today): dated relative to today, so "last 30 days" always has calls.
 CALLS = [
     ("04-bluewater-freight-pricing.json", 3),
     ("12-quillstack-discovery.json", 8),
-    ("19-riverbend-food-network-discovery.json", 12),
     ("08-open-harbor-foundation-proposal.json", 18),
-    ("15-brightpath-pediatrics-demo.json", 45),
     ("20-marlowe-tate-security-review.json", 75),
+]
+# Four real calls are too few to cluster, so six short calls carry the planted objections,
+# each phrased six ways: (account, outcome, days before today).
+PLANTED_CALLS = [
+    ("Globex Freight", "lost", 2), ("Initech Systems", "lost", 6), ("Umbrella Health", "won", 10),
+    ("Hooli Media", "lost", 25), ("Vandelay Imports", "open", 40), ("Stark Builders", "won", 60),
 ]
 
 
@@ -70,11 +75,16 @@ def _load(db_url: str, models) -> tuple[str, str]:
         other_key = create_api_key(session=session, workspace=other)
         workspace_id = demo.id
     now = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
-    for name, days in CALLS:
+    bodies = [((SAMPLES / name).read_bytes(), days) for name, days in CALLS]
+    for i, ((account, outcome, days), lines) in enumerate(
+            zip(PLANTED_CALLS, planted_calls(), strict=True)):
+        call = transcript(f"planted-{i}", lines, account=account, outcome=outcome)
+        bodies.append((json.dumps(call).encode(), days))
+    for body, days in bodies:
         with session_scope(engine) as session:
-            ingest_bytes(session=session, workspace_id=workspace_id,
-                         body=(SAMPLES / name).read_bytes(), content_type="application/json",
-                         fmt=None, meta=CallMeta(started_at=now - timedelta(days=days)),
+            ingest_bytes(session=session, workspace_id=workspace_id, body=body,
+                         content_type="application/json", fmt=None,
+                         meta=CallMeta(started_at=now - timedelta(days=days)),
                          settings=settings)
     Worker(engine, models).run_until_idle()
     engine.dispose()
@@ -97,7 +107,7 @@ def live(models, tmp_path_factory) -> Iterator[Live]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    accounts = {}
+    accounts = {account: outcome for account, outcome, _ in PLANTED_CALLS}
     for name, _ in CALLS:
         data = json.loads((SAMPLES / name).read_text())
         accounts[data["account"]] = data["outcome"]
@@ -134,10 +144,10 @@ class Tab:
         self.page.click("button[type=submit]")
         self.page.wait_for_url(self.live.url + "/")
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, full_page: bool = True) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

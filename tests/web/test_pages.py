@@ -164,7 +164,7 @@ def test_call_page_jumps_to_the_quote_and_highlights_it(tab):
     assert quote in target.locator("mark.hl").all_inner_texts()
     assert target.is_visible()
     assert page.locator("mark.hl").count() >= 1
-    tab.shot("call")
+    tab.shot("call", full_page=False)  # the viewport shows where the link landed
     seconds = int(page.locator(".utt[data-t]").nth(5).get_attribute("data-t"))
     page.goto(page.url.split("#")[0] + f"#t={seconds}")
     assert page.locator(".utt.is-target").get_attribute("data-t") == str(seconds)

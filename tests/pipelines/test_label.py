@@ -1,0 +1,140 @@
+"""Cluster naming: c-TF-IDF keywords, central quotes, short labels; one end-to-end run on real text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from pipelines.cluster import ClusterConfig, cluster_embeddings
+from pipelines.label import (
+    MAX_LABEL_CHARS,
+    STOP_WORDS,
+    cluster_label,
+    ctfidf_keywords,
+    representatives,
+    shorten,
+)
+
+PRICE = [
+    "Honestly the price is just too high for us right now",
+    "Um, the price per seat is way over our budget",
+    "Your price is double what we pay today",
+    "We can't justify that price to finance",
+    "The budget for this year is already spent, the price doesn't fit",
+    "Yeah so the per seat price is a problem",
+    "Price is the main blocker, you know, budget is tight",
+    "Our budget won't stretch to that price",
+    "That price would need sign-off from the CFO",
+    "I mean, the price is steep compared with the budget we have",
+]
+SECURITY = [
+    "We need SOC 2 before security will approve anything",
+    "Our security team asks where the data is stored",
+    "Is customer data encrypted at rest? Security will ask",
+    "Security review takes three months here",
+    "Without SSO our security team won't sign off",
+    "Um, where is the data hosted, security needs to know for GDPR",
+    "Our CISO wants a security questionnaire filled in",
+    "Data residency in the EU is a must for security",
+    "Security flagged the data retention policy",
+    "Do you have a pen test report for our security people?",
+]
+INTEGRATION = [
+    "Does it integrate with Salesforce?",
+    "We need the Salesforce integration working on day one",
+    "Our reps live in Salesforce so the integration is critical",
+    "Is there an integration with HubSpot as well as Salesforce?",
+    "Without a Salesforce integration nobody will use it",
+    "How long does the Salesforce integration take to set up?",
+    "The integration has to sync both ways with Salesforce",
+    "Uh, we tried another tool and the Salesforce integration broke",
+    "Can the integration push call notes into Salesforce?",
+    "Our admin worries about the Salesforce integration permissions",
+]
+
+
+def test_keywords_are_distinctive_per_cluster_without_stop_words_or_fillers():
+    keywords = ctfidf_keywords({0: PRICE, 1: SECURITY, 2: INTEGRATION}, top_n=5)
+    assert keywords[0][:2] == ["price", "budget"]
+    assert keywords[1][0].startswith("security") and "data" in keywords[1]
+    assert keywords[2][:2] == ["salesforce", "integration"]
+    for terms in keywords.values():
+        assert len(terms) == 5
+        assert not {w for t in terms for w in t.split()} & STOP_WORDS
+    assert not set(keywords[0]) & set(keywords[1])
+
+
+def test_recurring_bigrams_replace_their_words_and_one_off_bigrams_do_not_count():
+    texts = {0: ["per seat pricing", "per seat pricing again", "seat pricing hurts"], 1: ["sso"]}
+    assert ctfidf_keywords(texts, top_n=3)[0] == ["seat pricing", "hurts"]
+
+
+def test_keywords_of_nothing_but_fillers_are_empty():
+    assert ctfidf_keywords({0: ["um yeah okay", "uh"], 1: []}) == {0: [], 1: []}
+    assert ctfidf_keywords({}) == {}
+
+
+def test_representatives_are_most_central_first_with_ties_to_the_lower_index():
+    centroid = np.array([1.0, 0.0])
+    X = np.array([[0.6, 0.8], [1.0, 0.0], [0.8, 0.6], [1.0, 0.0]])
+    assert representatives(X, centroid, 3).tolist() == [1, 3, 2]
+    assert representatives(X, centroid, 10).tolist() == [1, 3, 2, 0]
+    assert representatives(X[:0], centroid, 3).tolist() == []
+
+
+def test_shorten_cuts_at_a_word_boundary_with_an_ellipsis():
+    text = "We would need the security team to review the data processing agreement first"
+    short = shorten(text, 40)
+    assert len(short) <= 40 and short.endswith("…")
+    assert text.startswith(short[:-1])
+    assert text[len(short) - 1] == " "  # the cut falls between words
+    assert shorten("Too pricey", 40) == "Too pricey"
+
+
+def test_label_prefers_a_central_quote_that_fits_and_uses_keywords():
+    texts = [
+        "The price per seat is too high for our budget",
+        "um, so the price is high and honestly I think our budget this year is gone, that's it",
+        "Something else entirely",
+    ]
+    X = np.array([[0.95, 0.31], [1.0, 0.0], [0.0, 1.0]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["price", "budget"])
+    assert label == "The price per seat is too high for our budget"
+
+
+def test_label_shortens_a_long_quote_and_strips_leading_fillers():
+    texts = ["um, so, " + "the renewal price went up again and nobody warned us about it at all"]
+    label = cluster_label(texts, np.array([[1.0, 0.0]]), np.array([1.0, 0.0]), ["renewal"])
+    assert label.startswith("The renewal price went up")
+    assert len(label) <= MAX_LABEL_CHARS and label.endswith("…")
+
+
+def test_label_without_texts_falls_back_to_keywords():
+    empty = np.zeros((0, 2))
+    assert cluster_label([], empty, np.array([1.0, 0.0]), ["price", "budget", "seat", "x"]) == (
+        "price · budget · seat"
+    )
+
+
+@pytest.mark.slow
+def test_real_sentences_cluster_by_topic_and_get_fitting_labels(embedder):
+    topics = (PRICE, SECURITY, INTEGRATION)
+    topic_words = ({"price", "budget"}, {"security", "data"}, {"salesforce", "integration"})
+    texts = [t for topic in topics for t in topic]
+    truth = np.repeat([0, 1, 2], 10)
+    X = embedder.encode(texts)
+    result = cluster_embeddings(X, ClusterConfig(reducer="pca"))
+    clustered = result.labels >= 0
+    assert clustered.mean() >= 0.9
+    assert adjusted_rand_score(truth, result.labels) > 0.7
+    members = {c: np.flatnonzero(result.labels == c) for c in range(result.n_clusters)}
+    majority = {c: np.bincount(truth[idx], minlength=3).argmax() for c, idx in members.items()}
+    pure = sum(int(np.sum(truth[idx] == majority[c])) for c, idx in members.items())
+    assert pure / clustered.sum() >= 0.9
+    assert set(majority.values()) == {0, 1, 2}
+    keywords = ctfidf_keywords({c: [texts[i] for i in idx] for c, idx in members.items()})
+    for c, idx in members.items():
+        assert set(keywords[c][0].split()) & topic_words[majority[c]]
+        label = cluster_label([texts[i] for i in idx], X[idx], result.centroids[c], keywords[c])
+        assert label.rstrip("…").lower() in " | ".join(topics[majority[c]]).lower()
