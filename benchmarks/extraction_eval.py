@@ -157,12 +157,14 @@ def print_errors(items: Sequence[Item], predictions: Sequence[Prediction]) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, default=DEV_PATH)
+    parser.add_argument("file", type=Path, nargs="?", help="JSONL to evaluate (default: dev set)")
+    parser.add_argument("--input", type=Path, default=None)
     parser.add_argument("--split", choices=("all", "tune", "holdout"), default="all")
     parser.add_argument("--errors", action="store_true", help="list false positives/negatives")
     args = parser.parse_args()
 
-    items = [item for item in load_items(args.input) if in_split(item, args.split)]
+    path = args.file or args.input or DEV_PATH
+    items = [item for item in load_items(path) if in_split(item, args.split)]
     extractor = Extractor(load_spacy(), SentenceEmbedder(load_sentence_model()))
     extractor.extract(["Warm-up so the first batch does not pay for lazy initialisation."])
     start = time.perf_counter()

@@ -145,7 +145,9 @@ def parsed_polarity(span: Span) -> tuple[bool, bool]:
     local = [span.root]
     while local[-1].i != head.i and local[-1].head.i != local[-1].i:
         local.append(local[-1].head)
-    negated = any(_negates(t, inside) and t.lemma_ not in REFUSALS for t in local)
+    negated = any(
+        _negates(t, inside) and (t.i == span.root.i or t.lemma_ not in REFUSALS) for t in local
+    )
     governor = head.head
     raised = governor.lemma_ in RAISING_VERBS or (
         head.dep_ == "xcomp" and governor.lemma_ in XCOMP_RAISERS

@@ -1,4 +1,17 @@
-"""The mention scorers: small logistic models and category weights kept in a JSON data file."""
+"""The mention scorers: small logistic models and category weights kept in a JSON data file.
+
+How data/mention_scorers.json is calibrated:
+- "objection": one logistic regression over ~14 segment features (rule cues after polarity,
+  prototype similarities, negation, what the utterance's other segments say). Its weights are
+  fitted on the labelled dev set by benchmarks/fit_mention_scorer.py (one row per candidate
+  segment, positive when it overlaps the gold quote), so its output is a calibrated probability
+  and is the mention's confidence. The decision threshold is the cross-validated best.
+- "category": three shared weights (rule-cue bonus, topic-word bonus, weight of the neighbouring
+  segments) added to prototype similarity; chosen on a grid by the same script. Shared weights
+  let a workspace's own categories compete through their prototypes alone.
+- "pain": hand-set, not fitted (the dev set labels objections only): pain-prototype similarity
+  against neutral and objection similarity, plus the pain cue.
+"""
 
 from __future__ import annotations
 

@@ -115,8 +115,7 @@ def cue_features(cues: SegmentCues) -> dict[str, float]:
         "generic_cue": float(any(s.label_ in GENERIC_LABELS for s in objection)),
         # Every objection cue negated or answered: the speaker says it is not a concern.
         "defused_cue": float(
-            any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.neutralised)
-            and not objection
+            any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.neutralised) and not objection
         ),
         "hedged_cue": float(any(s.label_.startswith(OBJECTION_PREFIX) for s in cues.hedged)),
         "neutral_cue": float(any(s.label_ == NEUTRAL_LABEL for s in cues.kept)),

@@ -16,8 +16,9 @@ SEGMENTS_KEY = "vb_segments"
 BACKCHANNEL_KEY = "vb_backchannel"
 FILLERS_KEY = "vb_fillers"
 
-FILLER = "filler"  # dropped wherever it stands at an edge
-SEPARATED_FILLER = "filler:punct"  # dropped only when punctuation sets it apart
+# "filler" is dropped wherever it stands at an edge; "filler:punct" only when punctuation sets
+# it apart ("Look, the price..." but not "Look at the price").
+FILLER = "filler"
 BACKCHANNEL = "backchannel"
 TERMINALS = frozenset({".", "?", "!"})
 
