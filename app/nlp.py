@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from pipelines.embed import SentenceEmbedder
 from pipelines.extract import Extractor
 from pipelines.nlp_models import load_sentence_model, load_spacy
+from pipelines.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 log = logging.getLogger("verbatim")
+
+# extractors for workspaces with their own examples, kept in memory (least recently built out)
+MAX_CUSTOM_EXTRACTORS = 16
 
 
 @dataclass
@@ -18,6 +23,19 @@ class Models:
     nlp: object
     embedder: SentenceEmbedder
     extractor: Extractor
+    _custom: dict[Taxonomy, Extractor] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def extractor_for(self, taxonomy: Taxonomy) -> Extractor:
+        """The default extractor, or one built (once) for a workspace's extended taxonomy."""
+        if taxonomy == DEFAULT_TAXONOMY:
+            return self.extractor
+        with self._lock:
+            if taxonomy not in self._custom:
+                if len(self._custom) >= MAX_CUSTOM_EXTRACTORS:
+                    self._custom.pop(next(iter(self._custom)))
+                self._custom[taxonomy] = Extractor(self.nlp, self.embedder, taxonomy)
+            return self._custom[taxonomy]
 
 
 def load_models() -> Models:

@@ -4,12 +4,13 @@ from models.call import Call, Participant, Utterance
 from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
-from models.workspace import ApiKey, RosterEntry, Workspace
+from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
 __all__ = [
     "JOB_STATUSES",
     "ApiKey",
     "Call",
+    "CategoryExample",
     "Cluster",
     "ClusterEvent",
     "ClusterMember",

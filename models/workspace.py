@@ -34,3 +34,14 @@ class RosterEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     value: str = Field(max_length=320)
+
+
+class CategoryExample(SQLModel, table=True):
+    """A workspace's own example sentence for a category (new categories are allowed)."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "category", "text"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    category: str = Field(max_length=40)
+    description: str = Field(default="", max_length=300)
+    text: str = Field(max_length=500)

@@ -9,11 +9,14 @@ from sqlmodel import Session, select
 from app.jobs.roles import apply_roles, decide_roles, participants_of
 from app.jobs.placement import place_new_mentions, unclustered_count
 from app.nlp import Models
+from app.services.taxonomy import workspace_taxonomy
 from app.services.calls import mentions as call_mentions
 from app.services.calls import utterances as call_utterances
 from app.services.jobs import enqueue, pending_rebuild
 from models import Call, Cluster, ClusterMember, Job, Mention, Utterance
 from models.base import utcnow
+from pipelines.embed import SentenceEmbedder
+from pipelines.extract import Extractor
 
 # a rebuild is queued once this many mentions (and this share of all) have no cluster
 REBUILD_MIN_LOOSE = 50
@@ -29,7 +32,10 @@ def process_call(*, session: Session, job: Job, models: Models) -> None:
     participants = participants_of(session=session, call_id=call.id)
     decisions = decide_roles(session=session, call=call, utts=utts, participants=participants)
     roles = {name: d.role for name, d in decisions.items()}
-    new = _extract(call=call, utts=utts, roles=roles, models=models)
+    extractor = models.extractor_for(
+        workspace_taxonomy(session=session, workspace_id=call.workspace_id))
+    new = _extract(call=call, utts=utts, roles=roles, extractor=extractor,
+                   embedder=models.embedder)
     apply_roles(session=session, call=call, utts=utts, participants=participants,
                 decisions=decisions)
     _clear_mentions(session=session, call=call)
@@ -60,10 +66,10 @@ def _clear_mentions(*, session: Session, call: Call) -> None:
 
 
 def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
-             models: Models) -> list[Mention]:
+             extractor: Extractor, embedder: SentenceEmbedder) -> list[Mention]:
     """Mentions from the customer's turns only, embedded; nothing is written here."""
     customer = [u for u in utts if roles.get(u.speaker) == "customer"]
-    found = models.extractor.extract([u.text for u in customer])
+    found = extractor.extract([u.text for u in customer])
     contexts = _preceding_rep_turns(utts, roles)
     rows: list[Mention] = []
     for utt, mentions in zip(customer, found, strict=True):
@@ -73,7 +79,7 @@ def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
                 kind=m.kind, category=m.category, confidence=float(m.confidence), text=m.text,
                 start_char=m.start, end_char=m.end, start_ms=utt.start_ms, speaker=utt.speaker,
                 context=contexts.get(utt.id), key_phrases=list(m.key_phrases)))
-    vectors = models.embedder.encode([m.text for m in rows])
+    vectors = embedder.encode([m.text for m in rows])
     for row, vec in zip(rows, vectors, strict=True):
         row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
     return rows
