@@ -82,7 +82,7 @@ class Extractor:
     def extract(self, texts: Sequence[str]) -> list[list[ExtractedMention]]:
         """Mentions per utterance, in text order; each is an exact quote of its utterance."""
         return [
-            [m for m in (self.mention(s) for s in scored) if m is not None]
+            keep_strongest([m for m in (self.mention(s) for s in scored) if m is not None])
             for scored in self.score(texts)
         ]
 
@@ -214,3 +214,19 @@ def _as_mention(span: Span, kind: str, category: str | None, confidence: float) 
         confidence=round(float(confidence), 4),
         key_phrases=key_phrases(span),
     )
+
+
+# In a long turn, sentences around an objection often score just above the threshold (the
+# set-up, the numbers). A content writer wants the one that states it: the best objection of a
+# turn is kept, and others only when they are confident on their own.
+SECOND_OBJECTION_MIN = 0.6
+
+
+def keep_strongest(mentions: list[ExtractedMention]) -> list[ExtractedMention]:
+    """All non-objections, the most confident objection, and other objections >= 0.6."""
+    objections = [m for m in mentions if m.kind == "objection"]
+    if len(objections) < 2:
+        return mentions
+    best = max(objections, key=lambda m: (m.confidence, -m.start))
+    return [m for m in mentions if m.kind != "objection" or m is best
+            or m.confidence >= SECOND_OBJECTION_MIN]
