@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-fast check bench-extract bench-cluster bench-scale bench-parse
+.PHONY: install browser run test test-fast check bench-extract bench-cluster bench-scale bench-parse
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the browser tests drive Debian's Chromium (never a downloaded browser)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; } \
+	  || echo "chromium could not be installed: the browser tests will be skipped" >&2
+
 run: install
 	$(BIN)/verbatim demo --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 test-fast: install
