@@ -83,12 +83,21 @@ def build_feed(*, session: Session, workspace_id: int, kind: str, filters: FeedF
     now = now or utcnow()
     stats = [MentionStat(r.cluster_id, r.call.id, r.call.account, when(r.call), r.call.outcome)
              for r in rows]
-    scores = score_clusters(stats, now=now)
+    # the lost-deal baseline is the workspace's, so an outcome filter cannot hide the lift
+    scores = score_clusters(stats, now=now, p0=lost_rate(session=session,
+                                                          workspace_id=workspace_id))
     by_cluster: dict[int, list[Row]] = defaultdict(list)
     for r in rows:
         by_cluster[r.cluster_id].append(r)
     clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.id.in_(list(scores))))}
     return [FeedItem(clusters[cid], scores[cid], by_cluster[cid]) for cid in order(scores, sort)]
+
+
+def lost_rate(*, session: Session, workspace_id: int) -> float:
+    """Share of the workspace's decided calls (won or lost) that were lost."""
+    outcomes = session.exec(select(Call.outcome).where(
+        Call.workspace_id == workspace_id, Call.outcome.in_(["won", "lost"]))).all()
+    return sum(o == "lost" for o in outcomes) / len(outcomes) if outcomes else 0.0
 
 
 def best_quotes(rows: list[Row], limit: int) -> list[Row]:

@@ -111,3 +111,10 @@ def test_questions_and_pains_feeds_answer(processed):
         r = api.client.get(f"/v1/feed/{kind}", headers=api.headers)
         assert r.status_code == 200 and "items" in r.json()
     assert api.client.get("/v1/feed/nonsense", headers=api.headers).status_code == 422
+
+
+def test_lost_deal_lift_uses_the_workspace_baseline_under_an_outcome_filter(processed):
+    api, _ = processed
+    for item in _feed(api, "outcome=lost")["items"]:
+        assert item["components"]["lost_share"] > 0.5
+        assert item["components"]["deal_lift"] > 0  # 3 of 6 calls lost: baseline 0.5
