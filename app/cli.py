@@ -143,8 +143,8 @@ def _demo(args: argparse.Namespace) -> int:
     engine = _engine(settings)
     key, models = load_demo(engine=engine, settings=settings, samples=SAMPLES,
                             process=_process)
-    print("\n  demo workspace ready — sign in at http://%s:%d with API key:\n  %s\n"
-          % (args.host, args.port, key), flush=True)
+    print(f"\n  demo workspace ready — sign in at http://{args.host}:{args.port} with API key:"
+          f"\n  {key}\n", flush=True)
     if args.no_serve:
         return 0
     engine.dispose()

@@ -55,7 +55,7 @@ class Worker:
             with session_scope(self.engine) as session:
                 job = session.merge(job)
                 run_job(session=session, job=job, models=self.models)
-        except Exception as exc:  # a job's failure is recorded on the job, never lost
+        except Exception as exc:  # noqa: BLE001 — any failure is recorded on the job, never lost
             log.error("job %s failed: %s", job.id, traceback.format_exc())
             error = f"{type(exc).__name__}: {exc}"
         with session_scope(self.engine) as session:

@@ -20,9 +20,7 @@ class SentenceEmbedder:
     def __init__(self, model: Any, batch_size: int = 64) -> None:
         self._model = model
         self._batch_size = batch_size
-        dim = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dim = int(dim() or 384)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

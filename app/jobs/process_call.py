@@ -6,13 +6,13 @@ import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from app.jobs.roles import apply_roles, decide_roles, participants_of
 from app.jobs.placement import place_new_mentions, unclustered_count
+from app.jobs.roles import apply_roles, decide_roles, participants_of
 from app.nlp import Models
-from app.services.taxonomy import workspace_taxonomy
 from app.services.calls import mentions as call_mentions
 from app.services.calls import utterances as call_utterances
 from app.services.jobs import enqueue, pending_rebuild
+from app.services.taxonomy import workspace_taxonomy
 from models import Call, Cluster, ClusterMember, Job, Mention, Utterance
 from models.base import utcnow
 from pipelines.embed import SentenceEmbedder
