@@ -8,6 +8,7 @@ from app.deps import SessionDep, SettingsDep, WorkspaceDep
 from app.routes.body import read_limited
 from app.schemas import Accepted, CallOut, MentionOut, NativeCall
 from app.services import calls as calls_service
+from app.services.calls import IngestResult
 from app.services.ingest import ingest_batch, ingest_bytes
 from pipelines.formats import FORMATS
 from pipelines.types import CallMeta
@@ -30,11 +31,18 @@ _BODY_DOC = {
 }
 
 
-def _accepted(result, response: Response) -> Accepted:
+def accepted(result: IngestResult) -> Accepted:
+    """What a stored call answers: queued (new), replaced (changed) or unchanged (re-post)."""
     status = "replaced" if result.replaced else ("queued" if result.created else "unchanged")
-    response.status_code = 200 if status == "unchanged" else 202
     return Accepted(call_id=result.call.id, job_id=result.job.id if result.job else None,
                     external_id=result.call.external_id, status=status)
+
+
+def respond(result: IngestResult, response: Response) -> Accepted:
+    """202 when work was queued, 200 for an idempotent re-post."""
+    body = accepted(result)
+    response.status_code = 200 if body.status == "unchanged" else 202
+    return body
 
 
 @router.post("/calls", response_model=Accepted, status_code=202, openapi_extra=_BODY_DOC)
@@ -56,7 +64,7 @@ async def post_call(
     result = await run_in_threadpool(
         ingest_bytes, session=session, workspace_id=workspace.id, body=body,
         content_type=content_type, fmt=format, meta=meta, settings=settings)
-    return _accepted(result, response)
+    return respond(result, response)
 
 
 @router.post("/calls:batch")
@@ -72,8 +80,7 @@ async def post_calls_batch(request: Request, session: SessionDep, workspace: Wor
             results.append({"index": item.index, "error": item.error.code,
                             "message": item.error.message, "detail": item.error.detail})
         else:
-            accepted = _accepted(item.result, Response())
-            results.append({"index": item.index, **accepted.model_dump()})
+            results.append({"index": item.index, **accepted(item.result).model_dump()})
     return {"results": results}
 
 

@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.deps import SessionDep, SettingsDep, WorkspaceDep
 from app.errors import VerbatimError
 from app.routes.body import read_limited
-from app.routes.calls import _accepted
+from app.routes.calls import respond
 from app.schemas import Accepted
 from app.services.hooks import rotate_secret, verify
 from app.services.ingest import ingest_bytes
@@ -46,4 +46,4 @@ async def receive_hook(
     result = await run_in_threadpool(
         ingest_bytes, session=session, workspace_id=workspace.id, body=body,
         content_type=content_type, fmt=fmt, meta=CallMeta(), settings=settings)
-    return _accepted(result, response)
+    return respond(result, response)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from app.errors import NotFound
 from app.services.jobs import enqueue, pending_rebuild
-from models import Cluster, ClusterMember, Job
+from models import Cluster, Job
 from models.base import utcnow
 
 
@@ -32,11 +32,6 @@ def request_rebuild(*, session: Session, workspace_id: int) -> Job:
         job = enqueue(session=session, workspace_id=workspace_id, kind="rebuild")
         session.commit()
     return job
-
-
-def member_count(*, session: Session, cluster_id: int) -> int:
-    return int(session.exec(select(func.count(ClusterMember.mention_id))
-                            .where(ClusterMember.cluster_id == cluster_id)).one())
 
 
 def list_clusters(*, session: Session, workspace_id: int, kind: str | None) -> list[Cluster]:

@@ -75,8 +75,3 @@ def requeue_stale(*, session: Session, older_than: timedelta = timedelta(0)) -> 
     )
     return int(result.rowcount or 0)
 
-
-def set_progress(*, session: Session, job: Job, progress: float) -> None:
-    job.progress = max(0.0, min(1.0, progress))
-    session.add(job)
-    session.commit()

@@ -7,7 +7,6 @@ from sqlmodel import Session, select
 from app.errors import Unauthorized
 from app.security import hash_key, key_prefix, new_api_key
 from models import ApiKey, RosterEntry, Workspace
-from models.base import utcnow
 
 
 def get_or_create_workspace(*, session: Session, name: str) -> Workspace:
@@ -37,12 +36,6 @@ def authenticate(*, session: Session, key: str) -> Workspace:
     if workspace is None:
         raise Unauthorized("invalid or revoked API key")
     return workspace
-
-
-def revoke_key(*, session: Session, key: str) -> None:
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
-    if row is not None:
-        row.revoked_at = utcnow()
 
 
 def roster(*, session: Session, workspace_id: int) -> list[str]:
