@@ -51,12 +51,18 @@ def best_f1_threshold(segs: Segments, confidence: np.ndarray) -> float:
     return float(max(GRID, key=lambda t: f1(*turn_counts(segs, confidence, t))))
 
 
-def precision_threshold(segs: Segments, confidence: np.ndarray, target: float) -> float:
-    """The lowest threshold from which turn and mention precision stay >= target."""
-    chosen = float(GRID[-1])
-    for t in GRID[::-1]:
+def precision_threshold(
+    segs: Segments, confidence: np.ndarray, target: float, min_support: int = 10
+) -> float:
+    """The lowest threshold whose turn and mention precision reach target (on at least
+    min_support predicted turns); the most precise threshold when none does."""
+    scored = []
+    for t in GRID:
         tp, fp, _ = turn_counts(segs, confidence, t)
-        if precision(tp, fp) < target or mention_precision(segs, confidence, t) < target:
+        if tp + fp < min_support:
             break
-        chosen = float(t)
-    return chosen
+        worst = min(precision(tp, fp), mention_precision(segs, confidence, t))
+        if worst >= target:
+            return float(t)
+        scored.append((worst, float(t)))
+    return max(scored)[1] if scored else float(GRID[-1])
