@@ -1,76 +1,58 @@
-"""Objection extraction quality on a labelled JSONL file, with the real models.
+"""Objection extraction on the held-out test split, per source and category, with the real models.
 
-    python benchmarks/extraction_eval.py
-    python benchmarks/extraction_eval.py --errors --split tune
+    python benchmarks/extraction_eval.py                 # the shipped extractor on test
+    python benchmarks/extraction_eval.py --candidates    # also fit and compare every candidate
+    python benchmarks/extraction_eval.py --split dev --errors
 
-Each line is {"text", "objection", "category", "quote", "context"}; the text runs through the
-pipeline as one customer turn. Prints precision/recall/F1 of "contains an objection", category
-accuracy on true positives, per-category P/R/F1, the share of quotes that are exact substrings,
-token Jaccard of the top quote against the gold quote, and utterances per second.
-
-`--split tune|holdout` keeps a fixed ~30 % of items (by a hash of the text) out of sight while
-patterns and prototypes are worked on, so the holdout figure estimates unseen data.
+The split rule is pipelines/extraction/training/labels.py (by conversation, within a source;
+the old hand-written held-out file is test only). Every turn runs through the Extractor with
+the rep turn before it. "feed" counts only confident mentions (confidence >= the feed threshold
+stored with the model, chosen on dev); "all" counts every objection mention. Beside it: a
+keyword tracker as sales tools ship them. Demo mention precision: on demo calls in the split,
+a mention is right when it overlaps a gold objection quote of its turn (and, for "same
+category", has that quote's category).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import re
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipelines.embed import SentenceEmbedder
-from pipelines.extract import Extractor
+from pipelines.extraction import Extractor
+from pipelines.extraction.taxonomy import category_names
+from pipelines.extraction.training.candidates import keyword_category
+from pipelines.extraction.training.labels import Objection, Turn, load_turns
 from pipelines.nlp_models import load_sentence_model, load_spacy
 from pipelines.types import ExtractedMention
 
-DEV_PATH = Path(__file__).parent / "data" / "extraction_dev.jsonl"
-HOLDOUT_SHARE = 3  # tenths of the items kept for the holdout split
-
 
 @dataclass(frozen=True)
-class Item:
-    """One labelled customer turn."""
-
-    text: str
-    objection: bool
-    category: str | None
-    quote: str | None
-    context: str | None
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What the pipeline said about one item: its top objection mention, if any."""
+class Decision:
+    """What one detector said about one turn: its objection mentions (top first)."""
 
     mentions: tuple[ExtractedMention, ...]
 
     @property
     def top(self) -> ExtractedMention | None:
-        objections = [m for m in self.mentions if m.kind == "objection"]
-        return max(objections, key=lambda m: m.confidence) if objections else None
+        return self.mentions[0] if self.mentions else None
 
 
-def load_items(path: Path = DEV_PATH) -> list[Item]:
-    """Items from a JSONL file; blank lines are skipped."""
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [
-        Item(r["text"], bool(r["objection"]), r.get("category"), r.get("quote"), r.get("context"))
-        for r in rows
-    ]
+def objections_of(found: Sequence[ExtractedMention], feed_only: bool) -> Decision:
+    kept = [m for m in found if m.kind == "objection" and (m.confident or not feed_only)]
+    return Decision(tuple(sorted(kept, key=lambda m: -m.confidence)))
 
 
-def in_split(item: Item, split: str) -> bool:
-    """Whether an item belongs to the split: all, tune (~70 %) or holdout (~30 %)."""
-    if split == "all":
-        return True
-    bucket = int(hashlib.sha256(item.text.encode("utf-8")).hexdigest(), 16) % 10
-    return (bucket < HOLDOUT_SHARE) == (split == "holdout")
+def keyword_decision(turn: Turn) -> Decision:
+    name = keyword_category(turn.text)
+    if name is None:
+        return Decision(())
+    whole = ExtractedMention("objection", name, turn.text, 0, len(turn.text), 1.0)
+    return Decision((whole,))
 
 
 def tokens(text: str) -> set[str]:
@@ -78,103 +60,144 @@ def tokens(text: str) -> set[str]:
 
 
 def jaccard(a: str, b: str) -> float:
-    """Token Jaccard similarity of two strings (1.0 when both are empty)."""
     ta, tb = tokens(a), tokens(b)
     return len(ta & tb) / len(ta | tb) if ta | tb else 1.0
 
 
+def overlapping(turn: Turn, mention: ExtractedMention) -> Objection | None:
+    """The gold objection whose quote overlaps the mention, if any."""
+    for gold in turn.objections:
+        start = turn.text.find(gold.quote)
+        if start < mention.end and mention.start < start + len(gold.quote):
+            return gold
+    return None
+
+
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def report(items: Sequence[Item], predictions: Sequence[Prediction], seconds: float) -> dict:
-    """All printed figures as a dict (also handy for tests and notes)."""
-    pairs = list(zip(items, predictions, strict=True))
-    tp = sum(1 for i, p in pairs if i.objection and p.top)
-    fp = sum(1 for i, p in pairs if not i.objection and p.top)
-    fn = sum(1 for i, p in pairs if i.objection and not p.top)
-    hits = [(i, p.top) for i, p in pairs if i.objection and p.top]
-    categories = sorted({i.category for i in items if i.category})
-    per_category = {}
-    for name in categories:
-        c_tp = sum(1 for i, p in pairs if i.category == name and p.top and p.top.category == name)
-        c_fp = sum(1 for i, p in pairs if i.category != name and p.top and p.top.category == name)
-        c_fn = sum(
-            1 for i, p in pairs if i.category == name and not (p.top and p.top.category == name)
-        )
-        per_category[name] = (*prf(c_tp, c_fp, c_fn), sum(1 for i in items if i.category == name))
-    exact = [
-        m.text == i.text[m.start : m.end] and m.text in i.text for i, p in pairs for m in p.mentions
+def turn_figures(pairs: Sequence[tuple[Turn, Decision]]) -> dict:
+    """Turn-level P/R/F1, category accuracy on true positives, quote figures."""
+    tp = sum(1 for t, d in pairs if t.objection and d.top)
+    fp = sum(1 for t, d in pairs if not t.objection and d.top)
+    fn = sum(1 for t, d in pairs if t.objection and not d.top)
+    hits = [(t, d.top) for t, d in pairs if t.objection and d.top]
+    right = [
+        m.category == (overlapping(t, m) or t.objections[0]).category for t, m in hits if m
     ]
+    quotes = [jaccard(m.text, (overlapping(t, m) or t.objections[0]).quote) for t, m in hits if m]
     return {
-        "items": len(items),
+        "n": len(pairs),
+        "pos": sum(t.objection for t, _ in pairs),
         "prf": prf(tp, fp, fn),
-        "counts": (tp, fp, fn),
-        "category_accuracy": sum(i.category == m.category for i, m in hits) / len(hits)
-        if hits
-        else 0.0,
-        "per_category": per_category,
-        "exact_share": sum(exact) / len(exact) if exact else 1.0,
-        "mentions": len(exact),
-        "quote_jaccard": sum(jaccard(m.text, i.quote or "") for i, m in hits) / len(hits)
-        if hits
-        else 0.0,
-        "throughput": len(items) / seconds if seconds else float("inf"),
+        "cat": sum(right) / len(right) if right else 0.0,
+        "jaccard": sum(quotes) / len(quotes) if quotes else 0.0,
     }
 
 
-def print_report(figures: dict) -> None:
-    precision, recall, f1 = figures["prf"]
-    tp, fp, fn = figures["counts"]
-    print(f"items {figures['items']}  (tp {tp}, fp {fp}, fn {fn})")
-    print(f"contains an objection: P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f}")
-    print(f"category accuracy on true positives: {figures['category_accuracy']:.3f}")
+def per_category(pairs: Sequence[tuple[Turn, Decision]]) -> dict[str, tuple[float, ...]]:
+    """Per gold category: P/R/F1 of the top mention's category against the turn's categories."""
+    rows = {}
+    for name in category_names():
+        gold = [name in {o.category for o in t.objections} for t, _ in pairs]
+        said = [bool(d.top and d.top.category == name) for _, d in pairs]
+        tp = sum(g and s for g, s in zip(gold, said, strict=True))
+        fp = sum(s and not g for g, s in zip(gold, said, strict=True))
+        fn = sum(g and not s for g, s in zip(gold, said, strict=True))
+        rows[name] = (*prf(tp, fp, fn), sum(gold))
+    return rows
+
+
+def mention_precision(pairs: Sequence[tuple[Turn, Decision]]) -> tuple[int, float, float]:
+    """(mentions, share overlapping a gold quote, share overlapping one of the same category)."""
+    mentions = [(t, m) for t, d in pairs for m in d.mentions]
+    if not mentions:
+        return 0, 0.0, 0.0
+    golds = [overlapping(t, m) for t, m in mentions]
+    same = [g is not None and g.category == m.category for g, (_, m) in zip(golds, mentions, strict=True)]
+    return len(mentions), sum(g is not None for g in golds) / len(mentions), sum(same) / len(mentions)
+
+
+def print_block(title: str, pairs: Sequence[tuple[Turn, Decision]]) -> None:
+    by_source: dict[str, list] = defaultdict(list)
+    for pair in pairs:
+        by_source[pair[0].source].append(pair)
+    print(f"\n== {title}")
+    print(f"{'source':<20}{'turns':>6}{'obj':>5}{'P':>7}{'R':>7}{'F1':>7}{'cat':>7}{'jacc':>7}")
+    for source, rows in [*sorted(by_source.items()), ("ALL", list(pairs))]:
+        f = turn_figures(rows)
+        p, r, f1 = f["prf"]
+        print(f"{source:<20}{f['n']:>6}{f['pos']:>5}{p:>7.3f}{r:>7.3f}{f1:>7.3f}"
+              f"{f['cat']:>7.3f}{f['jaccard']:>7.3f}")
+
+
+def print_categories(pairs: Sequence[tuple[Turn, Decision]]) -> None:
     print(f"{'category':<16}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}")
-    for name, (p, r, f, n) in figures["per_category"].items():
-        print(f"{name:<16}{p:>7.3f}{r:>7.3f}{f:>7.3f}{n:>5}")
-    print(f"exact-substring quotes: {figures['exact_share']:.1%} of {figures['mentions']} mentions")
-    print(
-        f"top quote vs gold quote, token Jaccard (true positives): {figures['quote_jaccard']:.3f}"
-    )
-    print(f"throughput: {figures['throughput']:.1f} utterances/s")
+    for name, (p, r, f1, n) in per_category(pairs).items():
+        print(f"{name:<16}{p:>7.3f}{r:>7.3f}{f1:>7.3f}{n:>5}")
 
 
-def print_errors(items: Sequence[Item], predictions: Sequence[Prediction]) -> None:
-    for item, prediction in zip(items, predictions, strict=True):
-        top = prediction.top
-        if item.objection == bool(top) and (not top or top.category == item.category):
+def print_errors(pairs: Sequence[tuple[Turn, Decision]]) -> None:
+    for turn, decision in pairs:
+        top = decision.top
+        if turn.objection == bool(top) and (not top or top.category == turn.category):
             continue
-        kind = "FP" if top and not item.objection else "FN" if not top else "CAT"
-        print(f"\n{kind}  gold={item.category}  text={item.text!r}")
-        if item.quote:
-            print(f"    gold quote: {item.quote!r}")
-        for m in prediction.mentions:
-            print(f"    {m.kind:<9} {m.category or '-':<15} {m.confidence:.2f}  {m.text!r}")
+        kind = "FP" if top and not turn.objection else "FN" if not top else "CAT"
+        print(f"\n{kind} [{turn.source}] gold={turn.category} text={turn.text[:300]!r}")
+        for gold in turn.objections:
+            print(f"    gold: {gold.category:<15} {gold.quote!r}")
+        for m in decision.mentions:
+            print(f"    said: {m.category or '-':<15} {m.confidence:.2f} {m.text!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path, nargs="?", help="JSONL to evaluate (default: dev set)")
-    parser.add_argument("--input", type=Path, default=None)
-    parser.add_argument("--split", choices=("all", "tune", "holdout"), default="all")
-    parser.add_argument("--errors", action="store_true", help="list false positives/negatives")
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--errors", action="store_true", help="list errors (feed point)")
+    parser.add_argument("--candidates", action="store_true", help="fit and compare candidates")
     args = parser.parse_args()
 
-    path = args.file or args.input or DEV_PATH
-    items = [item for item in load_items(path) if in_split(item, args.split)]
+    turns = [t for t in load_turns() if t.split == args.split]
     extractor = Extractor(load_spacy(), SentenceEmbedder(load_sentence_model()))
     extractor.extract(["Warm-up so the first batch does not pay for lazy initialisation."])
     start = time.perf_counter()
-    mentions = extractor.extract([item.text for item in items])
+    found = extractor.extract([t.text for t in turns], [t.context for t in turns])
     seconds = time.perf_counter() - start
-    predictions = [Prediction(tuple(found)) for found in mentions]
+
+    feed = [(t, objections_of(f, True)) for t, f in zip(turns, found, strict=True)]
+    every = [(t, objections_of(f, False)) for t, f in zip(turns, found, strict=True)]
+    keywords = [(t, keyword_decision(t)) for t in turns]
+    print(f"split {args.split}: {len(turns)} turns; feed threshold "
+          f"{extractor.model.feed_threshold:.2f}, mention threshold {extractor.model.threshold:.2f}")
+    print_block("shipped extractor, feed (confident mentions)", feed)
+    print_categories(feed)
+    print_block("shipped extractor, every objection mention", every)
+    print_categories(every)
+    print_block("keyword tracker (reference)", keywords)
+    print_categories(keywords)
+
+    demo = [(t, d) for t, d in feed if t.source == "demo"]
+    demo_all = [(t, d) for t, d in every if t.source == "demo"]
+    for label, rows in (("feed", demo), ("all", demo_all)):
+        n, any_gold, same = mention_precision(rows)
+        print(f"\ndemo mention precision ({label}): {n} mentions on "
+              f"{len({t.group for t, _ in rows})} calls; overlaps a gold quote {any_gold:.3f}, "
+              f"same category {same:.3f}")
+    all_mentions = [m for f in found for m in f]
+    exact = [m.text == t.text[m.start : m.end] for t, f in zip(turns, found, strict=True) for m in f]
+    print(f"exact-substring quotes: {sum(exact) / max(len(exact), 1):.1%} of {len(all_mentions)}")
+    print(f"throughput: {len(turns) / seconds:.1f} turns/s ({seconds:.1f} s)")
     if args.errors:
-        print_errors(items, predictions)
-        print()
-    print_report(report(items, predictions, seconds))
+        print_errors(feed)
+    if args.candidates:
+        from pipelines.extraction.training.compare import compare, print_rows
+        from pipelines.extraction.training.data import split_segments
+
+        print("\n== candidates: fitted on train, thresholds on dev")
+        print_rows(compare(split_segments()))
 
 
 if __name__ == "__main__":

@@ -69,8 +69,8 @@ def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
              extractor: Extractor, embedder: SentenceEmbedder) -> list[Mention]:
     """Mentions from the customer's turns only, embedded; nothing is written here."""
     customer = [u for u in utts if roles.get(u.speaker) == "customer"]
-    found = extractor.extract([u.text for u in customer])
     contexts = _preceding_rep_turns(utts, roles)
+    found = extractor.extract([u.text for u in customer], [contexts.get(u.id) for u in customer])
     rows: list[Mention] = []
     for utt, mentions in zip(customer, found, strict=True):
         for m in mentions:

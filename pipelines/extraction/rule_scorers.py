@@ -1,9 +1,12 @@
-"""The mention scorers: small logistic models and category weights kept in a JSON data file.
+"""The rule scorers of issue 4, kept for pain, question topics and as the baseline candidate.
+
+The objection decision itself is now the learned model of step5_model.py; "objection" below is
+the old logistic model, compared against it as `legacy-logistic` in benchmarks/extraction_eval.py.
 
 How data/mention_scorers.json is calibrated:
 - "objection": one logistic regression over ~14 segment features (rule cues after polarity,
   prototype similarities, negation, what the utterance's other segments say). Its weights are
-  fitted on the labelled dev set by benchmarks/fit_mention_scorer.py (one row per candidate
+  fitted on the old dev set by the retired benchmarks/fit_mention_scorer.py (one row per candidate
   segment, positive when it overlaps the gold quote), so its output is a calibrated probability
   and is the mention's confidence. The decision threshold is the cross-validated best.
 - "category": three shared weights (rule-cue bonus, topic-word bonus, weight of the neighbouring
@@ -89,7 +92,7 @@ def _logistic(spec: Mapping) -> LogisticModel:
 
 
 def load_scorers(path: Path = SCORER_PATH) -> Scorers:
-    """The scorers stored in the data file (see benchmarks/fit_mention_scorer.py)."""
+    """The scorers stored in the data file (weights as fitted for issue 4)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     category = raw["category"]
     return Scorers(

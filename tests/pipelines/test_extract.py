@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
+import numpy as np
 import pytest
 import spacy
 from spacy.language import Language
@@ -16,8 +18,18 @@ from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, FILLERS_KEY, SE
 from pipelines.extraction.step2_cues import CUES_KEY
 from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
 from pipelines.extraction.step4_features import add_context, all_features, segment_cues
+from pipelines.extraction.step5_model import (
+    RULE_FEATURES,
+    blank_model,
+    load_model,
+    save_model,
+)
 from pipelines.extraction.step6_narrowing import clause_chunks, narrow
-from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, extend_taxonomy
+from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, category_names, extend_taxonomy
+from pipelines.extraction.training.candidates import keyword_category
+from pipelines.extraction.training.dataset import CATEGORIES, Segments, gold_category
+from pipelines.extraction.training.decisions import best_f1_threshold, precision_threshold
+from pipelines.extraction.training.labels import split_of, turn_from_row
 
 # ---------------------------------------------------------------- components on hand-built docs
 
@@ -387,3 +399,78 @@ def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
     text = "I'm worried about our blind staff, they depend on screen readers every day."
     [mention] = objections(extractor.extract([text])[0])
     assert mention.category == "accessibility"
+
+
+# ---------------------------------------------------------------- the learned model and its data
+
+
+def test_split_rule_is_deterministic_and_keeps_a_conversation_together():
+    assert split_of("own-stt", "own-stt-saas-01-conv03") == split_of(
+        "own-stt", "own-stt-saas-01-conv03"
+    )
+    assert split_of("legacy-heldout", "anything") == "test"
+    groups = [f"conv{k}" for k in range(2000)]
+    shares = Counter(split_of("public-x", g) for g in groups)
+    assert 0.25 < shares["test"] / 2000 < 0.35 and 0.15 < shares["dev"] / 2000 < 0.25
+    demo = Counter(split_of("demo", g) for g in groups)
+    assert 0.45 < demo["test"] / 2000 < 0.55
+
+
+def test_turns_load_every_gold_quote_as_an_exact_substring():
+    rows = [
+        {"id": "a-1", "source": "own-clean", "group": "g1", "text": "Fine. Too pricey, and IT is busy.",
+         "objection": True, "category": "price", "quote": "Too pricey",
+         "extra": [{"quote": "IT is busy", "category": "timing"}], "context": None},
+        {"id": "a-2", "source": "own-clean", "group": "g1", "text": "yeah",
+         "objection": False, "category": None, "quote": None},
+    ]
+    turns = [turn_from_row(row) for row in rows]
+    assert [o.category for o in turns[0].objections] == ["price", "timing"]
+    assert turns[0].category == "price" and not turns[1].objection
+    text = turns[0].text
+    assert gold_category(turns[0], 0, 5) == -1
+    assert CATEGORIES[gold_category(turns[0], 6, len(text))] == "price"
+    assert CATEGORIES[gold_category(turns[0], text.index("IT"), len(text))] == "timing"
+
+
+def test_model_round_trips_and_refuses_other_features(tmp_path):
+    model = blank_model(4, ("price", "timing"))
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.categories == ("price", "timing")
+    assert loaded.threshold == model.threshold
+    x = np.ones((3, 8 + len(RULE_FEATURES)))
+    assert np.allclose(loaded.confidence(x), model.confidence(x))
+    with np.load(path) as raw:
+        arrays = dict(raw)
+    arrays["meta"] = np.array(str(arrays["meta"]).replace("sim_pain", "other"))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="train-extractor"):
+        load_model(path)
+
+
+def test_shipped_model_thresholds_are_ordered():
+    model = load_model()
+    assert 0.0 < model.threshold <= model.feed_threshold < 1.0
+    assert model.categories == category_names(DEFAULT_TAXONOMY)
+
+
+def test_precision_threshold_is_the_lowest_that_reaches_the_target():
+    # ten turns with one segment each: confidence k/10, objection when k >= 5
+    segs = Segments(
+        turn=np.arange(10), start=np.zeros(10), end=np.ones(10),
+        label=(np.arange(10) >= 5).astype(int), category=np.where(np.arange(10) >= 5, 0, -1),
+        turn_label=(np.arange(10) >= 5).astype(int), objection_x=np.zeros((10, 1)),
+        category_x=np.zeros((10, 1)), legacy_p=np.zeros(10), legacy_category=np.zeros(10),
+        texts=("x",) * 10,
+    )
+    confidence = np.arange(10) / 10
+    assert precision_threshold(segs, confidence, 0.85, min_support=2) == pytest.approx(0.41)
+    assert best_f1_threshold(segs, confidence) == pytest.approx(0.41)
+
+
+def test_keyword_tracker_follows_the_precedence_of_the_guide():
+    assert keyword_category("the contract price is too high") == "contract"
+    assert keyword_category("too expensive for us") == "price"
+    assert keyword_category("sounds great") is None

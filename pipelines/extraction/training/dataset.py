@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,28 +124,72 @@ def _as_arrays(
     )
 
 
-def cache_key(turns: Sequence[Turn]) -> str:
-    """Changes whenever a turn, its context or a rule feature changes."""
+def features_key() -> str:
+    """Changes whenever the pattern files, the taxonomy or the rule features change."""
     digest = hashlib.sha256("|".join(RULE_FEATURES).encode())
     for path in sorted(DATA_DIR.glob("*.jsonl")):
         digest.update(path.read_bytes())
     digest.update(repr(DEFAULT_TAXONOMY).encode())
-    for turn in turns:
-        digest.update(f"{turn.text}\x00{turn.context}\x00".encode())
-        digest.update(repr(turn.objections).encode())
     return digest.hexdigest()[:16]
 
 
+def turn_key(turn: Turn) -> str:
+    """A turn's identity for the cache: its text, context and gold labels."""
+    raw = f"{turn.text}\x00{turn.context}\x00{turn.objections!r}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+def concat(parts: Sequence[Segments]) -> Segments:
+    """Segment arrays one after another (turn indices are left as they are)."""
+    return Segments(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _ARRAY_FIELDS),
+        texts=tuple(t for p in parts for t in p.texts),
+    )
+
+
+def _read_cache(path: Path) -> tuple[Segments, np.ndarray] | None:
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as raw:
+        segments = Segments(
+            *(raw[f] for f in _ARRAY_FIELDS), texts=tuple(str(t) for t in raw["texts"])
+        )
+        return segments, raw["keys"]
+
+
 def load_or_build(extractor: Extractor, turns: Sequence[Turn], cache_dir: Path) -> Segments:
-    """build_segments, cached in cache_dir under a key of the turns' content."""
-    path = cache_dir / f"segments-{cache_key(turns)}.npz"
-    if path.exists():
-        with np.load(path, allow_pickle=False) as raw:
-            return Segments(
-                *(raw[f] for f in _ARRAY_FIELDS), texts=tuple(str(t) for t in raw["texts"])
-            )
-    segments = build_segments(extractor, turns)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    arrays = {f: getattr(segments, f) for f in _ARRAY_FIELDS}
-    np.savez_compressed(path, texts=np.array(segments.texts, dtype=str), **arrays)
-    return segments
+    """build_segments for every turn, reusing rows of turns seen before (cached by turn)."""
+    path = cache_dir / f"segments-{features_key()}.npz"
+    keys = [turn_key(t) for t in turns]
+    cached = _read_cache(path)
+    known = {} if cached is None else _rows_by_key(*cached)
+    missing = [k for k, key in enumerate(keys) if key not in known]
+    if missing:
+        fresh = build_segments(extractor, [turns[k] for k in missing])
+        fresh_keys = np.array([keys[missing[t]] for t in fresh.turn])
+        if cached is not None:
+            fresh = concat([cached[0], fresh])
+            fresh_keys = np.concatenate([cached[1], fresh_keys])
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        arrays = {f: getattr(fresh, f) for f in _ARRAY_FIELDS}
+        np.savez_compressed(path, texts=np.array(fresh.texts, dtype=str), keys=fresh_keys, **arrays)
+        known = _rows_by_key(fresh, fresh_keys)
+    parts = []
+    for index, key in enumerate(keys):
+        part = known.get(key)
+        if part is None:  # a turn with no candidate segment ("yeah")
+            continue
+        parts.append(replace(part, turn=np.full(len(part.turn), index)))
+    return concat(parts) if parts else build_segments(extractor, [])
+
+
+def _rows_by_key(segments: Segments, keys: np.ndarray) -> dict[str, Segments]:
+    rows: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        rows.setdefault(str(key), []).append(row)
+    by_key = {}
+    for key, idx in rows.items():
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[idx] = True
+        by_key[key] = segments.rows(mask)
+    return by_key

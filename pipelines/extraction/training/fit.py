@@ -23,7 +23,7 @@ from pipelines.extraction.training.decisions import (
     precision_threshold,
 )
 
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 FEED_PRECISION = 0.85
 SEED = 0
 

@@ -75,7 +75,7 @@ def _objections(row: dict) -> tuple[Objection, ...]:
     return tuple(o for o in found if o.quote and o.quote in row["text"])
 
 
-def _turn(row: dict, source: str | None = None, group: str | None = None) -> Turn:
+def turn_from_row(row: dict, source: str | None = None, group: str | None = None) -> Turn:
     text = row["text"]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     source = source or row["source"]
@@ -100,12 +100,7 @@ def load_turns(data_dir: Path = DATA_DIR) -> list[Turn]:
     turns = []
     for source, name in LEGACY_FILES.items():
         if (data_dir / name).exists():
-            turns += [_turn(row, source) for row in read_jsonl(data_dir / name)]
+            turns += [turn_from_row(row, source) for row in read_jsonl(data_dir / name)]
     for path in sorted((data_dir / "labelled").glob("*.jsonl")):
-        turns += [_turn(row) for row in read_jsonl(path) if row.get("text", "").strip()]
+        turns += [turn_from_row(row) for row in read_jsonl(path) if row.get("text", "").strip()]
     return turns
-
-
-def source_kind(source: str) -> str:
-    """The source reported as one row: own-clean, own-stt, demo, public-<x>, legacy-*."""
-    return source
