@@ -177,6 +177,18 @@ def lost_rate(*, session: Session, workspace_id: int) -> float:
     return sum(o == "lost" for o in outcomes) / len(outcomes) if outcomes else 0.0
 
 
+def other_rows(*, session: Session, workspace_id: int, kind: str, category: str | None,
+               q: str | None = None) -> list[Row]:
+    """A category's other group (every category's when None), searched by words, best first."""
+    rows = [r for r in filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
+                                     filters=FeedFilters(), themed=False)
+            if r.cluster_id is None and (category is None or r.mention.category == category)]
+    words = (q or "").lower().split()
+    if words:
+        rows = [r for r in rows if all(w in r.mention.text.lower() for w in words)]
+    return loose_quotes(rows)
+
+
 def best_quotes(rows: list[Row], limit: int) -> list[Row]:
     """Confident quotes first, each most representative first; one per wording."""
     seen: set[str] = set()

@@ -26,8 +26,7 @@ from app.services.feed import (
     build_categories,
     decode_cursor,
     encode_cursor,
-    filtered_rows,
-    loose_quotes,
+    other_rows,
 )
 from pipelines.rank import explain, order
 
@@ -92,14 +91,8 @@ def other_page(*, session: Session, workspace_id: int, kind: str, category: str 
                q: str | None, limit: int, cursor: str | None) -> OtherPage:
     """A category's other group (every category's without one), optionally searched."""
     offset = decode_cursor(cursor)
-    rows = [r for r in filtered_rows(session=session, workspace_id=workspace_id,
-                                     kind=FEED_KINDS[kind], filters=FeedFilters(),
-                                     themed=False)
-            if r.cluster_id is None and (category is None or r.mention.category == category)]
-    if q and q.strip():
-        words = q.lower().split()
-        rows = [r for r in rows if all(w in r.mention.text.lower() for w in words)]
-    rows = loose_quotes(rows)
+    rows = other_rows(session=session, workspace_id=workspace_id, kind=FEED_KINDS[kind],
+                      category=category, q=q)
     page = rows[offset:offset + limit]
     items = [OtherMentionOut(**quote_out(r).model_dump(),
                              confidence=round(r.mention.confidence, 4),
