@@ -142,21 +142,58 @@ class FeedItemOut(BaseModel):
     label: str
     category: str | None
     keywords: list[str]
-    mentions: int
+    mentions: int = Field(description="every mention in the theme")
+    confident_mentions: int = Field(description="the mentions the score counts")
     calls: int
     accounts: int
     score: float
     trend: float
     emerging: bool
+    why: str = Field(description="why it ranks where it does, from its score components")
     components: ScoreOut
     quotes: list[Quote]
 
 
+class OtherOut(BaseModel):
+    """A category's mentions that no theme holds: counted, browsable, searchable."""
+
+    mentions: int
+    calls: int
+    quotes: list[Quote]
+    href: str = Field(description="every one of them, page by page (add q= to search)")
+
+
+class CategoryOut(BaseModel):
+    category: str | None
+    mentions: int
+    confident_mentions: int
+    calls: int
+    score: float
+    why: str
+    themes: list[FeedItemOut]
+    themes_total: int
+    other: OtherOut
+
+
 class FeedOut(BaseModel):
-    items: list[FeedItemOut]
+    categories: list[CategoryOut]
+    items: list[FeedItemOut] = Field(description="themes of every category, best first")
     next: str | None
     total: int
-    unclustered: int
+    other: int = Field(description="mentions in the categories' other groups")
+
+
+class OtherMentionOut(Quote):
+    confidence: float
+    context: str | None
+    started_at: datetime | None
+    call_title: str | None
+
+
+class OtherPage(BaseModel):
+    items: list[OtherMentionOut]
+    total: int
+    next: str | None
 
 
 class ClusterPatch(BaseModel):

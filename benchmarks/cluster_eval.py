@@ -3,6 +3,11 @@
     python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv
     python benchmarks/cluster_eval.py --input ../shared/eval/dstc11-banking/utterances.jsonl \
         --text-field utterance --label-field intent
+    python benchmarks/cluster_eval.py --input /tmp/clinc150/test.jsonl --sample 500 --seed 1
+
+--sample N draws N rows at random (seeded) after embedding the whole file, so one cache serves
+every size. CLINC150 (CC BY 3.0, github.com/clinc/oos-eval data/data_full.json) is not in the
+repository: write its "val"/"test" pairs as JSONL lines {"text", "category"}.
 
 Embeddings are cached under /tmp, keyed by the input file's hash, the row limit and the model, so a
 rerun skips the ~30 s of encoding. The baseline needs umap-learn (`pip install -e .[bench]`).
@@ -139,13 +144,18 @@ def main() -> None:
     parser.add_argument("--text-field", default="text")
     parser.add_argument("--label-field", default="category")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--sample", type=int, default=None, help="draw this many rows at random")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
 
     texts, gold_names = read_labelled(args.input, args.text_field, args.label_field, args.limit)
     gold = np.unique(gold_names, return_inverse=True)[1]
     X = embed_cached(args.input, texts)
-    print(f"{args.input.name}: {len(texts)} texts, {gold.max() + 1} gold labels")
+    if args.sample and args.sample < len(X):
+        rows = np.sort(np.random.default_rng(args.seed).choice(len(X), args.sample, replace=False))
+        X, gold = X[rows], np.unique(gold[rows], return_inverse=True)[1]
+    print(f"{args.input.name}: {len(X)} texts, {gold.max() + 1} gold labels")
     warm_up_umap(X)
     results = {"ours": timed(ours, X, gold)}
     if not args.skip_baseline:

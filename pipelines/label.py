@@ -25,10 +25,25 @@ SPOKEN_FILLERS = (
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | SPOKEN_FILLERS)
 MAX_LABEL_CHARS = 60
-# The label is picked among this many most central quotes.
-LABEL_CANDIDATES = 5
+MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 10
+# The label's clause is cut from one of this many most central quotes.
+LABEL_SOURCES = 15
+# A clause opening with one of these leans on what was said before it.
+NEEDS_CONTEXT = frozenset({"one", "plus", "which", "who", "also", "and", "or", "but", "then",
+                           "same", "either", "neither", "because", "unless", "than", "as"})
+# ... and one ending with these was cut mid-thought.
+DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", "in", "on", "at",
+                      "our", "my", "your", "their", "is", "are", "was", "that", "but", "so",
+                      "if", "be", "than", "from", "by", "about", "we", "i", "it's"})
+# A clause may open with these, but reads worse alone than one naming its subject.
+PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
+_CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
+                           re.IGNORECASE)
+_SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
-    r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|i mean|you know)\b[\s,.-]*)+",
+    r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
+    r"and|but|like|right|see|the thing is|to be honest|i think|i guess)\b[\s,.-]*)+",
     re.IGNORECASE,
 )
 
@@ -69,23 +84,58 @@ def representatives(embeddings: np.ndarray, centroid: np.ndarray, k: int) -> np.
 def cluster_label(
     texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, keywords: Sequence[str]
 ) -> str:
-    """A short human label: a central quote, shortened to MAX_LABEL_CHARS at a word boundary.
+    """A short label in the customers' words: the clause that best says what the theme says.
 
-    A real customer sentence reads better on a feed than a keyword list ("We signed a 3-year deal
-    with Acme" against "signed · acme · year"), and it is verbatim, which is the product's point.
-    Among the LABEL_CANDIDATES most central quotes it prefers one that fits whole, then one that
-    uses more keywords, then the more central. Keywords are the fallback when there is no text.
+    Candidates are clean clauses (3-10 words, no dangling ends, no opening that needs the previous
+    sentence, like "Plus the ..." or "One on ...") cut from the most central quotes. A clause wins
+    by how many members say the same content words, how many of the theme's keywords it holds and
+    how central its quote is. When no quote holds such a clause the label is built from the
+    keywords. Verbatim, so it can be reused as is.
     """
     if not texts:
         return " · ".join(keywords[:3])
-    ranked = representatives(embeddings, centroid, LABEL_CANDIDATES)
-    cleaned = [_clean_quote(texts[i]) for i in ranked]
-    best = min(
-        range(len(ranked)),
-        key=lambda r: (len(cleaned[r]) > MAX_LABEL_CHARS, -_keyword_hits(cleaned[r], keywords), r),
-    )
-    label = shorten(cleaned[best], MAX_LABEL_CHARS)
-    return label or " · ".join(keywords[:3])
+    ranked = representatives(embeddings, centroid, LABEL_SOURCES)
+    sims = np.asarray(embeddings, dtype=np.float64)[ranked] @ np.asarray(centroid, np.float64)
+    members = [_content_words(t) for t in texts]
+    best, best_score = "", -np.inf
+    for rank, i in enumerate(ranked):
+        for clause in clauses(texts[int(i)]):
+            score = _clause_score(clause, members, keywords, float(sims[rank]))
+            if score > best_score:
+                best, best_score = clause, score
+    return best or " · ".join(keywords[:3]) or shorten(_clean_quote(texts[int(ranked[0])]))
+
+
+def clauses(text: str) -> list[str]:
+    """The clean clauses of a quote that could name a theme on their own."""
+    out = []
+    for sentence in _SENTENCE_BREAK.split(" ".join(text.split())):
+        parts = _CLAUSE_BREAK.split(sentence)
+        for part in parts:
+            pieces = [part, *_SOFT_BREAK.split(part)] if len(part.split()) > MAX_LABEL_WORDS else [part]
+            out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
+    return list(dict.fromkeys(out))
+
+
+def _readable(clause: str) -> bool:
+    words = clause.lower().split()
+    return (MIN_LABEL_WORDS <= len(words) <= MAX_LABEL_WORDS and len(clause) <= MAX_LABEL_CHARS
+            and words[0] not in NEEDS_CONTEXT and words[-1].strip("'") not in DANGLING
+            and bool(_content_words(clause)))
+
+
+def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
+                  centrality: float) -> float:
+    words = _content_words(clause)
+    support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
+    hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
+    opener = 0.15 if clause.split()[0].lower() in PRONOUNS else 0.0
+    return support + 0.5 * hits + 0.5 * centrality - opener
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9']+", text.lower())
+            if len(w) > 2 and w not in STOP_WORDS}
 
 
 def shorten(text: str, max_chars: int = MAX_LABEL_CHARS) -> str:
@@ -123,7 +173,7 @@ def _top_terms(row: np.ndarray, terms: np.ndarray, top_n: int) -> list[str]:
 
 def _clean_quote(text: str) -> str:
     text = " ".join(text.split())
-    text = _LEADING_FILLER.sub("", text).strip(" ,.-")
+    text = _LEADING_FILLER.sub("", text).strip(" ,.;:!-—–")
     return text[:1].upper() + text[1:]
 
 

@@ -125,3 +125,30 @@ def order(scores: dict[int, Score], sort: str = "score") -> list[int]:
 
 def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
     return max(lo, min(hi, x))
+
+
+def explain(score: Score, shown: int) -> str:
+    """Why an item ranks where it does, in one sentence built from its score components."""
+    if score.mentions == 0:
+        return f"Ranked last: none of its {shown} mentions is a confident objection yet."
+    parts = [f"{_n(score.mentions, 'confident mention')} in {_n(score.calls, 'call')}"
+             + (f" from {_n(score.accounts, 'account')}" if score.accounts else "")]
+    if score.recent or score.previous:
+        direction = ("rising" if score.trend > 0 else "falling" if score.trend < 0 else "steady")
+        parts.append(f"{score.recent} in the last {WINDOW_DAYS} days vs {score.previous} "
+                     f"before ({direction})")
+    else:
+        parts.append(f"none in the last {2 * WINDOW_DAYS} days")
+    decided = score.lost_calls + score.won_calls
+    if decided:
+        lift = round(100 * score.deal_lift)
+        parts.append(f"came up in {score.lost_calls} lost and {score.won_calls} won "
+                     f"{'deal' if decided == 1 else 'deals'} (loss rate "
+                     f"{'+' if lift >= 0 else ''}{lift}% vs the workspace's)")
+    if shown > score.mentions:
+        parts.append(f"{shown - score.mentions} less certain mentions shown, not counted")
+    return "; ".join(parts) + "."
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

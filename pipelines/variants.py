@@ -53,3 +53,15 @@ def _unit(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.where(norms > 0, norms, 1.0)
+
+
+def by_representativeness(groups: list[list[int]], centrality: np.ndarray) -> list[list[int]]:
+    """Groups ordered by their members' mean similarity to the theme, most typical first.
+
+    Within a group the most central member leads, so the wording shown is the group's most
+    typical one. Ties keep the size order of group_variants.
+    """
+    centrality = np.asarray(centrality, dtype=np.float64)
+    led = [sorted(g, key=lambda i: (-centrality[i], i)) for g in groups]
+    order = sorted(range(len(led)), key=lambda k: (-float(centrality[led[k]].mean()), k))
+    return [led[k] for k in order]

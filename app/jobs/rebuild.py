@@ -1,4 +1,8 @@
-"""Re-cluster a workspace, kind by kind, keeping cluster ids and user labels stable."""
+"""Re-cluster a workspace, kind by kind, keeping cluster ids and user labels stable.
+
+Themes are found within categories (pipelines/themes.py); a mention no theme takes has no
+ClusterMember row and shows in its category's other group.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from app.jobs.placement import vector
 from app.nlp import Models
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
-from pipelines.cluster import cluster_embeddings
 from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
+from pipelines.themes import find_themes
 from pipelines.types import KINDS
 
 
@@ -36,7 +40,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         return
     # everything slow happens before the first write, to keep the write transaction short
     X = np.vstack([vector(m.embedding) for m in mentions])
-    result = cluster_embeddings(X)
+    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:

@@ -4,9 +4,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.deps import SessionDep, WorkspaceDep
-from app.schemas import FeedOut
+from app.schemas import FeedOut, OtherPage
 from app.services.feed import FeedFilters
-from app.services.feed_view import feed_page
+from app.services.feed_view import feed_page, other_page
 from models.base import aware
 
 router = APIRouter(tags=["feed"])
@@ -25,14 +25,33 @@ def read_feed(
     tags: Annotated[list[str] | None, Query(description="calls carrying every tag")] = None,
     sort: Sort = "score",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    quotes: Annotated[int, Query(ge=0, le=50, description="quotes per cluster")] = 5,
+    quotes: Annotated[int, Query(ge=0, le=50, description="quotes per theme")] = 5,
+    themes: Annotated[int, Query(ge=0, le=200, description="themes per category")] = 10,
     cursor: str | None = None,
 ) -> FeedOut:
-    """Clusters ranked by score (see `pipelines/rank.py`: volume, distinct calls and accounts,
-    recency, 30-day trend and lost-deal lift), each with a label, its category, counts, score
-    components and its most representative exact quotes. Filters narrow the mentions counted."""
+    """Every category heard, best first, each with its themes ranked by score (see
+    `pipelines/rank.py`: volume, distinct calls and accounts, recency, 30-day trend and lost-deal
+    lift, counting confident mentions only; `why` says it in words) and an `other` group holding
+    the mentions no theme has taken. `items` lists all themes best first, page by page. Filters
+    narrow the mentions counted."""
     filters = FeedFilters(since=aware(since), until=aware(until), category=category,
                           deal_stage=deal_stage, outcome=outcome, account=account,
                           tags=tuple(tags or ()))
     return feed_page(session=session, workspace_id=workspace.id, kind=kind, filters=filters,
-                     sort=sort, limit=limit, quotes=quotes, cursor=cursor)
+                     sort=sort, limit=limit, quotes=quotes, cursor=cursor, themes=themes)
+
+
+@router.get("/feed/{kind}/other", response_model=OtherPage)
+def read_other(
+    kind: Literal["objections", "questions", "pains"],
+    session: SessionDep, workspace: WorkspaceDep,
+    category: Annotated[str | None, Query(description="one category's group; all when absent")]
+    = None,
+    q: Annotated[str | None, Query(max_length=200, description="words the quote contains")]
+    = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> OtherPage:
+    """The mentions no theme holds, confident and recent first: nothing extracted is hidden."""
+    return other_page(session=session, workspace_id=workspace.id, kind=kind, category=category,
+                      q=q, limit=limit, cursor=cursor)

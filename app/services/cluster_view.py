@@ -9,13 +9,18 @@ from app.jobs.placement import vector
 from app.services.feed import FeedFilters, decode_cursor, encode_cursor, filtered_rows
 from app.services.feed_view import quote_out
 from models import Cluster
-from pipelines.variants import group_variants
+from pipelines.variants import by_representativeness, group_variants
+
+# Near-identical for all-MiniLM-L6-v2: "the three-year term is too long" and "a three-year
+# term is too long for us" sit at ~0.85; different points about the same term below 0.75.
+VARIANT_COSINE = 0.85
 
 
 def _rows(session: Session, cluster: Cluster):
+    """Members, confident ones first, each most representative first."""
     rows = filtered_rows(session=session, workspace_id=cluster.workspace_id, kind=cluster.kind,
                          filters=FeedFilters(), cluster_id=cluster.id)
-    return sorted(rows, key=lambda r: (-r.similarity, r.mention.id))
+    return sorted(rows, key=lambda r: (not r.confident, -r.similarity, r.mention.id))
 
 
 def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
@@ -23,7 +28,10 @@ def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
     variants = []
     if rows:
         X = np.vstack([vector(r.mention.embedding) for r in rows])
-        for group in group_variants([r.mention.text for r in rows], X):
+        # confident members lead their group: the wording shown is one a customer surely said
+        centrality = np.array([r.similarity + (1.0 if r.confident else 0.0) for r in rows])
+        groups = group_variants([r.mention.text for r in rows], X, VARIANT_COSINE)
+        for group in by_representativeness(groups, centrality):
             variants.append({"text": rows[group[0]].mention.text, "count": len(group),
                              "mention_ids": [rows[i].mention.id for i in group]})
     return {

@@ -70,17 +70,22 @@ def clusters_csv(*, session: Session, workspace_id: int, kind: str, filters: Fee
 
 def quotes_csv(*, session: Session, workspace_id: int, kinds: list[str], filters: FeedFilters,
                cluster_id: int | None = None) -> str:
-    """Every clustered quote that passes the filters, most representative first per cluster."""
+    """Every quote that passes the filters, theme by theme (most representative first), then
+    the other groups' (cluster_id empty, labelled "Other <category>"); one theme's with cluster_id."""
     rows: list[Row] = []
     for kind in kinds:
         rows.extend(filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
-                                  filters=filters, cluster_id=cluster_id))
-    rows.sort(key=lambda r: (r.cluster_id, -r.similarity, r.mention.id))
-    labels = _labels(session, {r.cluster_id for r in rows})
+                                  filters=filters, cluster_id=cluster_id,
+                                  themed=cluster_id is not None))
+    rows.sort(key=lambda r: (r.cluster_id is None, r.cluster_id or 0, r.mention.category or "",
+                             -r.similarity, r.mention.id))
+    labels = _labels(session, {r.cluster_id for r in rows if r.cluster_id is not None})
     lines = []
     for r in rows:
         m, call = r.mention, r.call
-        lines.append([m.id, r.cluster_id, labels.get(r.cluster_id, ""), m.kind,
+        label = (labels.get(r.cluster_id, "") if r.cluster_id is not None
+                 else f"Other {m.category or m.kind}")
+        lines.append([m.id, "" if r.cluster_id is None else r.cluster_id, label, m.kind,
                       m.category or "", m.text, m.speaker, call.account or "", call.id,
                       call.title or "", when(call).date().isoformat(), mmss(m.start_ms),
                       "" if m.start_ms is None else m.start_ms, call.deal_stage or "",

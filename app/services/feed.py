@@ -1,4 +1,8 @@
-"""The ranked feed: filter mentions, score their clusters, attach the best exact quotes."""
+"""The feed: categories, each with its ranked themes and an "other" group holding the rest.
+
+Every mention of a kind appears once: in a theme (a cluster built by a rebuild, or joined since)
+or in its category's other group. Only confident mentions count toward a score.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from app.errors import VerbatimError
 from models import Call, Cluster, ClusterMember, Mention
 from models.base import aware, utcnow
-from pipelines.rank import MentionStat, Score, order, score_clusters
+from pipelines.rank import MentionStat, Score, order, score_cluster
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
+# The one place that decides which mentions count toward a ranking; the extractor's calibrated
+# "confident" threshold belongs here once it exists. Below it a mention is shown, never counted.
+FEED_MIN_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,16 @@ class FeedFilters:
 
 @dataclass
 class Row:
+    """A mention with its call; cluster_id None means its category's other group."""
+
     mention: Mention
-    cluster_id: int
+    cluster_id: int | None
     similarity: float
     call: Call
+
+    @property
+    def confident(self) -> bool:
+        return self.mention.confidence >= FEED_MIN_CONFIDENCE
 
 
 @dataclass
@@ -43,29 +57,55 @@ class FeedItem:
     rows: list[Row] = field(default_factory=list)
 
 
+@dataclass
+class CategoryGroup:
+    """One category: its themes best first and the mentions no theme holds."""
+
+    category: str | None
+    score: Score
+    themes: list[FeedItem] = field(default_factory=list)
+    other: list[Row] = field(default_factory=list)
+
+    @property
+    def mentions(self) -> int:
+        return sum(len(t.rows) for t in self.themes) + len(self.other)
+
+
 def when(call: Call) -> datetime:
     return aware(call.started_at or call.created_at)  # type: ignore[return-value]
 
 
-def filtered_rows(*, session: Session, workspace_id: int, kind: str,
-                  filters: FeedFilters, cluster_id: int | None = None) -> list[Row]:
-    """Clustered mentions of one kind whose call passes the filters."""
+def filtered_rows(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
+                  cluster_id: int | None = None, themed: bool = True) -> list[Row]:
+    """Mentions of one kind whose call passes the filters; with themed=False the other groups too.
+
+    The category filter keeps a theme's members when the theme is of that category, and a loose
+    mention when the mention is.
+    """
+    # memberships only ever point at active clusters (a rebuild clears the rest)
     query = (
-        select(Mention, ClusterMember.cluster_id, ClusterMember.similarity, Call)
-        .join(ClusterMember, ClusterMember.mention_id == Mention.id)
-        .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+        select(Mention, ClusterMember.cluster_id, ClusterMember.similarity, Call, Cluster.category)
+        .select_from(Mention)
+        .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=not themed)
+        .join(Cluster, and_(Cluster.id == ClusterMember.cluster_id, Cluster.active.is_(True)),
+              isouter=not themed)
         .join(Call, Call.id == Mention.call_id)
-        .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
-               Cluster.active.is_(True))
+        .where(Mention.workspace_id == workspace_id, Mention.kind == kind)
     )
     if cluster_id is not None:
         query = query.where(ClusterMember.cluster_id == cluster_id)
     for column, value in ((Call.deal_stage, filters.deal_stage), (Call.outcome, filters.outcome),
-                          (Call.account, filters.account), (Cluster.category, filters.category)):
+                          (Call.account, filters.account)):
         if value:
             query = query.where(column == value)
-    rows = [Row(m, cid, sim, c) for m, cid, sim, c in session.exec(query)]
-    return [r for r in rows if _passes(r.call, filters)]
+    rows = []
+    for m, cid, sim, call, theme_category in session.exec(query.order_by(Mention.id)):
+        category = theme_category if cid is not None else m.category
+        if filters.category and category != filters.category:
+            continue
+        if _passes(call, filters):
+            rows.append(Row(m, cid, sim or 0.0, call))
+    return rows
 
 
 def _passes(call: Call, filters: FeedFilters) -> bool:
@@ -77,20 +117,57 @@ def _passes(call: Call, filters: FeedFilters) -> bool:
     return all(tag in (call.tags or []) for tag in filters.tags)
 
 
+def build_categories(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
+                     sort: str = "score", now: datetime | None = None) -> list[CategoryGroup]:
+    """Every category heard, best first, each with its ranked themes and its other group."""
+    rows = filtered_rows(session=session, workspace_id=workspace_id, kind=kind, filters=filters,
+                         themed=False)
+    now = now or utcnow()
+    p0 = lost_rate(session=session, workspace_id=workspace_id)
+    by_cluster: dict[int, list[Row]] = defaultdict(list)
+    loose: dict[str | None, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.cluster_id is None:
+            loose[r.mention.category].append(r)
+        else:
+            by_cluster[r.cluster_id].append(r)
+    clusters = {c.id: c for c in session.exec(
+        select(Cluster).where(Cluster.id.in_(list(by_cluster))))}  # type: ignore[union-attr]
+    scores = {cid: _score(members, now, p0) for cid, members in by_cluster.items()}
+    themes: dict[str | None, list[FeedItem]] = defaultdict(list)
+    for cid in order(scores, sort):
+        themes[clusters[cid].category].append(FeedItem(clusters[cid], scores[cid], by_cluster[cid]))
+    groups = [
+        CategoryGroup(category, _score([r for t in themes[category] for r in t.rows]
+                                       + loose[category], now, p0),
+                      themes[category], loose_quotes(loose[category]))
+        for category in set(themes) | set(loose)
+    ]
+    return sorted(groups, key=lambda g: (-g.score.score, -g.mentions, g.category or "~"))
+
+
 def build_feed(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                sort: str = "score", now: datetime | None = None) -> list[FeedItem]:
-    rows = filtered_rows(session=session, workspace_id=workspace_id, kind=kind, filters=filters)
-    now = now or utcnow()
-    stats = [MentionStat(r.cluster_id, r.call.id, r.call.account, when(r.call), r.call.outcome)
-             for r in rows]
-    # the lost-deal baseline is the workspace's, so an outcome filter cannot hide the lift
-    scores = score_clusters(stats, now=now, p0=lost_rate(session=session,
-                                                          workspace_id=workspace_id))
-    by_cluster: dict[int, list[Row]] = defaultdict(list)
-    for r in rows:
-        by_cluster[r.cluster_id].append(r)
-    clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.id.in_(list(scores))))}
-    return [FeedItem(clusters[cid], scores[cid], by_cluster[cid]) for cid in order(scores, sort)]
+    """Themes of every category, best first."""
+    groups = build_categories(session=session, workspace_id=workspace_id, kind=kind,
+                              filters=filters, sort=sort, now=now)
+    items = [item for g in groups for item in g.themes]
+    scores = {item.cluster.id: item.score for item in items}
+    by_id = {item.cluster.id: item for item in items}
+    return [by_id[cid] for cid in order(scores, sort)]
+
+
+def _score(rows: list[Row], now: datetime, p0: float) -> Score:
+    """The ranking counts confident mentions only."""
+    return score_cluster([MentionStat(r.cluster_id or 0, r.call.id, r.call.account, when(r.call),
+                                      r.call.outcome) for r in rows if r.confident],
+                         now=now, p0=p0)
+
+
+def loose_quotes(rows: list[Row]) -> list[Row]:
+    """An other group's mentions: confident first, then the most recent."""
+    return sorted(rows, key=lambda r: (not r.confident, -when(r.call).timestamp(),
+                                       -r.mention.confidence, r.mention.id))
 
 
 def lost_rate(*, session: Session, workspace_id: int) -> float:
@@ -100,11 +177,25 @@ def lost_rate(*, session: Session, workspace_id: int) -> float:
     return sum(o == "lost" for o in outcomes) / len(outcomes) if outcomes else 0.0
 
 
+def other_rows(*, session: Session, workspace_id: int, kind: str, category: str | None,
+               q: str | None = None) -> list[Row]:
+    """A category's other group (every category's when None), searched by words, best first."""
+    rows = [r for r in filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
+                                     filters=FeedFilters(), themed=False)
+            if r.cluster_id is None and (category is None or r.mention.category == category)]
+    words = (q or "").lower().split()
+    if words:
+        rows = [r for r in rows if all(w in r.mention.text.lower() for w in words)]
+    return loose_quotes(rows)
+
+
 def best_quotes(rows: list[Row], limit: int) -> list[Row]:
-    """Most representative first (similarity to the cluster, then confidence), one per wording."""
+    """Confident quotes first, each most representative first; one per wording."""
     seen: set[str] = set()
     out: list[Row] = []
-    for r in sorted(rows, key=lambda r: (-r.similarity, -r.mention.confidence, r.mention.id)):
+    ranked = sorted(rows, key=lambda r: (not r.confident, -r.similarity, -r.mention.confidence,
+                                         r.mention.id))
+    for r in ranked:
         key = " ".join(r.mention.text.lower().split())
         if key in seen:
             continue

@@ -1,21 +1,34 @@
-"""The feed as the API shows it: a page of ranked clusters with their quotes."""
+"""The feed as the API shows it: categories with their ranked themes and other groups."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from sqlmodel import Session
 
-from app.jobs.placement import unclustered_count
-from app.schemas import FeedItemOut, FeedOut, Quote, ScoreOut
+from app.schemas import (
+    CategoryOut,
+    FeedItemOut,
+    FeedOut,
+    OtherMentionOut,
+    OtherOut,
+    OtherPage,
+    Quote,
+    ScoreOut,
+)
 from app.services.feed import (
     FEED_KINDS,
+    CategoryGroup,
     FeedFilters,
     FeedItem,
     Row,
     best_quotes,
-    build_feed,
+    build_categories,
     decode_cursor,
     encode_cursor,
+    other_rows,
 )
+from pipelines.rank import explain, order
 
 
 def quote_out(row: Row) -> Quote:
@@ -28,22 +41,63 @@ def item_out(item: FeedItem, quotes: int) -> FeedItemOut:
     s = item.score
     return FeedItemOut(
         id=item.cluster.id, label=item.cluster.label, category=item.cluster.category,
-        keywords=list(item.cluster.keywords or []), mentions=s.mentions, calls=s.calls,
-        accounts=s.accounts, score=s.score, trend=s.trend, emerging=s.emerging,
+        keywords=list(item.cluster.keywords or []), mentions=len(item.rows),
+        confident_mentions=s.mentions, calls=len({r.call.id for r in item.rows}),
+        accounts=len({r.call.account for r in item.rows if r.call.account}),
+        score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, len(item.rows)),
         components=ScoreOut(**{k: getattr(s, k) for k in ScoreOut.model_fields}),
         quotes=[quote_out(r) for r in best_quotes(item.rows, quotes)],
     )
 
 
+def other_href(kind: str, category: str | None) -> str:
+    query = urlencode({"category": category}) if category else ""
+    return f"/v1/feed/{kind}/other" + (f"?{query}" if query else "")
+
+
+def category_out(group: CategoryGroup, kind: str, *, themes: int, quotes: int) -> CategoryOut:
+    s = group.score
+    return CategoryOut(
+        category=group.category, mentions=group.mentions, confident_mentions=s.mentions,
+        calls=len({r.call.id for t in group.themes for r in t.rows} |
+                  {r.call.id for r in group.other}),
+        score=s.score, why=explain(s, group.mentions),
+        themes=[item_out(t, quotes) for t in group.themes[:themes]],
+        themes_total=len(group.themes),
+        other=OtherOut(mentions=len(group.other), calls=len({r.call.id for r in group.other}),
+                       quotes=[quote_out(r) for r in group.other[:quotes]],
+                       href=other_href(kind, group.category)),
+    )
+
+
 def feed_page(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
-              sort: str, limit: int, quotes: int, cursor: str | None) -> FeedOut:
+              sort: str, limit: int, quotes: int, cursor: str | None,
+              themes: int = 10) -> FeedOut:
     offset = decode_cursor(cursor)
-    items = build_feed(session=session, workspace_id=workspace_id, kind=FEED_KINDS[kind],
-                       filters=filters, sort=sort)
-    page = items[offset:offset + limit]
-    more = offset + limit < len(items)
-    loose, _ = unclustered_count(session=session, workspace_id=workspace_id,
-                                 kind=FEED_KINDS[kind])
-    return FeedOut(items=[item_out(i, quotes) for i in page],
+    groups = build_categories(session=session, workspace_id=workspace_id,
+                              kind=FEED_KINDS[kind], filters=filters, sort=sort)
+    items = {t.cluster.id: t for g in groups for t in g.themes}
+    ranked = [items[cid] for cid in order({cid: t.score for cid, t in items.items()}, sort)]
+    page = ranked[offset:offset + limit]
+    more = offset + limit < len(ranked)
+    return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=quotes)
+                               for g in groups],
+                   items=[item_out(i, quotes) for i in page],
                    next=encode_cursor(offset + limit) if more else None,
-                   total=len(items), unclustered=loose)
+                   total=len(ranked), other=sum(len(g.other) for g in groups))
+
+
+def other_page(*, session: Session, workspace_id: int, kind: str, category: str | None,
+               q: str | None, limit: int, cursor: str | None) -> OtherPage:
+    """A category's other group (every category's without one), optionally searched."""
+    offset = decode_cursor(cursor)
+    rows = other_rows(session=session, workspace_id=workspace_id, kind=FEED_KINDS[kind],
+                      category=category, q=q)
+    page = rows[offset:offset + limit]
+    items = [OtherMentionOut(**quote_out(r).model_dump(),
+                             confidence=round(r.mention.confidence, 4),
+                             context=r.mention.context, started_at=r.call.started_at,
+                             call_title=r.call.title) for r in page]
+    more = offset + limit < len(rows)
+    return OtherPage(items=items, total=len(rows),
+                     next=encode_cursor(offset + limit) if more else None)

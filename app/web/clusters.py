@@ -1,9 +1,10 @@
-"""The cluster page: its label, its numbers, and every quote grouped by phrasing variant."""
+"""Theme pages (label, numbers, every quote grouped by phrasing variant) and other groups."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,8 +14,9 @@ from app.errors import Unprocessable
 from app.services import clusters as service
 from app.services.cluster_view import cluster_detail
 from app.services.export import cluster_rows, cluster_stats
-from app.services.feed import when
+from app.services.feed import other_rows, when
 from app.web.deps import CsrfDep, PageWorkspaceDep
+from app.web.filters import FeedQuery
 from app.web.quotes import QuoteView, quote_views
 from app.web.routing import PageRoute
 from app.web.sparkline import sparkline_svg, weekly_counts
@@ -80,3 +82,29 @@ def rename_cluster(cluster_id: int, session: SessionDep, workspace: PageWorkspac
                                   cluster_id=cluster_id)
     service.rename(session=session, cluster=cluster, label=label)
     return RedirectResponse(f"/clusters/{cluster.id}?saved=1", status_code=303)
+
+
+OTHER_PER_PAGE = 50
+
+
+@router.get("/other", response_class=HTMLResponse)
+def other_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep) -> Response:
+    """A category's other group: the mentions no theme holds, searchable, page by page."""
+    query = FeedQuery.from_params(request.query_params)
+    q = request.query_params.get("q", "").strip()[:200]
+    rows = other_rows(session=session, workspace_id=workspace.id, kind=query.mention_kind,
+                      category=query.category or None, q=q)
+    pages = max(1, -(-len(rows) // OTHER_PER_PAGE))
+    page = min(_page_number(request.query_params.get("page")), pages)
+    shown = rows[(page - 1) * OTHER_PER_PAGE:page * OTHER_PER_PAGE]
+    base = query.url("/other")
+
+    def href(n: int) -> str:
+        return f"{base}{'&' if '?' in base else '?'}{urlencode({'q': q, 'page': n})}"
+
+    return templates.TemplateResponse(request, "other.html", {
+        "query": query, "q": q, "quotes": quote_views(session=session, rows=shown),
+        "total": len(rows), "page": page, "pages": pages,
+        "prev_href": href(page - 1) if page > 1 else None,
+        "next_href": href(page + 1) if page < pages else None,
+    })

@@ -26,12 +26,13 @@ class Progress:
 
 
 def facets(*, session: Session, workspace_id: int, kind: str) -> Facets:
-    """The distinct values of the workspace's calls and of its clusters of one kind."""
+    """The distinct values of the workspace's calls and of its mentions of one kind."""
     calls = session.exec(select(Call.deal_stage, Call.account, Call.tags)
                          .where(Call.workspace_id == workspace_id)).all()
-    categories = session.exec(select(Cluster.category).distinct().where(
-        Cluster.workspace_id == workspace_id, Cluster.kind == kind,
-        Cluster.active.is_(True), Cluster.category.is_not(None))).all()
+    # a category is offered from its first mention, theme or not
+    categories = session.exec(select(Mention.category).distinct().where(
+        Mention.workspace_id == workspace_id, Mention.kind == kind,
+        Mention.category.is_not(None))).all()
     return Facets(
         categories=sorted(c for c in categories if c),
         deal_stages=sorted({s for s, _, _ in calls if s}),

@@ -1,4 +1,4 @@
-"""The feed page: ranked clusters with filters in the URL, and the rebuild button."""
+"""The feed page: categories with their ranked themes and other groups, filters in the URL."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.deps import SessionDep
 from app.errors import NotFound
 from app.services.clusters import request_rebuild
 from app.services.export import raw_lost_share
-from app.services.feed import FeedItem, best_quotes, build_feed, when
+from app.services.feed import CategoryGroup, FeedItem, best_quotes, build_categories, when
 from app.services.jobs import get_job
 from app.web.auth import safe_next
 from app.web.deps import CsrfDep, PageWorkspaceDep
@@ -28,6 +28,7 @@ from app.web.sparkline import sparkline_svg, weekly_counts
 from app.web.templating import templates
 from models import Job
 from models.base import utcnow
+from pipelines.rank import explain
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -44,9 +45,44 @@ class FeedRow:
     score: float
     trend: float
     emerging: bool
+    why: str
     lost_share: float | None
     spark: Markup
     quote: QuoteView | None
+
+
+@dataclass(frozen=True)
+class CategorySection:
+    category: str | None
+    mentions: int
+    calls: int
+    why: str
+    themes: list[FeedRow]
+    themes_total: int
+    other: int
+    other_quotes: list[QuoteView]
+    other_href: str
+
+
+# A category section lists this many themes until it is the only category shown.
+THEMES_PER_CATEGORY = 8
+OTHER_QUOTES = 3
+
+
+def sections(*, session: Session, groups: list[CategoryGroup], query: FeedQuery,
+             now: datetime) -> list[CategorySection]:
+    limit = query.limit if query.category else THEMES_PER_CATEGORY
+    out = []
+    for g in groups:
+        others = quote_views(session=session, rows=g.other[:OTHER_QUOTES])
+        calls = {r.call.id for t in g.themes for r in t.rows} | {r.call.id for r in g.other}
+        out.append(CategorySection(
+            category=g.category, mentions=g.mentions, calls=len(calls),
+            why=explain(g.score, g.mentions),
+            themes=feed_rows(session=session, items=g.themes[:limit], now=now),
+            themes_total=len(g.themes), other=len(g.other), other_quotes=others,
+            other_href=query.url("/other", category=g.category or "")))
+    return out
 
 
 def feed_rows(*, session: Session, items: list[FeedItem], now: datetime) -> list[FeedRow]:
@@ -58,8 +94,10 @@ def feed_rows(*, session: Session, items: list[FeedItem], now: datetime) -> list
         s, top = item.score, tops[item.cluster.id]
         out.append(FeedRow(
             rank=rank, id=item.cluster.id, label=item.cluster.label,
-            category=item.cluster.category, mentions=s.mentions, calls=s.calls,
-            accounts=s.accounts, score=s.score, trend=s.trend, emerging=s.emerging,
+            category=item.cluster.category, mentions=len(item.rows),
+            calls=len({r.call.id for r in item.rows}),
+            accounts=len({r.call.account for r in item.rows if r.call.account}),
+            score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, len(item.rows)),
             lost_share=raw_lost_share(s.lost_calls, s.won_calls),
             spark=sparkline_svg(weekly_counts((when(r.call) for r in item.rows), now=now)),
             quote=views[top[0].mention.id] if top else None))
@@ -79,11 +117,13 @@ def _job(session: Session, workspace_id: int, raw: str | None) -> Job | None:
 def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep) -> Response:
     query = FeedQuery.from_params(request.query_params)
     now = utcnow()
-    items = build_feed(session=session, workspace_id=workspace.id, kind=query.mention_kind,
-                       filters=query.filters(), sort=query.sort, now=now)
+    groups = build_categories(session=session, workspace_id=workspace.id,
+                              kind=query.mention_kind, filters=query.filters(), sort=query.sort,
+                              now=now)
     return templates.TemplateResponse(request, "feed.html", {
-        "query": query, "rows": feed_rows(session=session, items=items[:query.limit], now=now),
-        "total": len(items), "tabs": KIND_TABS, "sorts": SORTS, "outcomes": OUTCOMES,
+        "query": query, "sections": sections(session=session, groups=groups, query=query, now=now),
+        "total": sum(len(g.themes) for g in groups), "tabs": KIND_TABS, "sorts": SORTS,
+        "outcomes": OUTCOMES,
         "presets": presets(query, now.date()),
         "facets": facets(session=session, workspace_id=workspace.id, kind=query.mention_kind),
         "progress": progress(session=session, workspace_id=workspace.id),

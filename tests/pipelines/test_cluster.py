@@ -12,6 +12,7 @@ from pipelines.cluster import (
     assign_to_centroids,
     cluster_embeddings,
     hdbscan_sizes,
+    size_candidates,
     merge_near_duplicates,
 )
 
@@ -168,11 +169,23 @@ def test_assign_to_centroids_between_rebuilds():
     assert empty.tolist() == [-1, -1, -1]
 
 
-def test_sizes_scale_sublinearly_with_n():
-    sizes = [hdbscan_sizes(n)[0] for n in (10, 400, 10_000, 100_000)]
-    assert sizes == sorted(sizes)
-    assert sizes[0] >= 2 and 30 <= sizes[2] <= 50 and sizes[3] <= 150
+def test_sizes_tried_span_small_to_sublinear_in_n():
+    for n in (8, 100, 400, 4_500, 10_000, 1_000_000):
+        sizes = size_candidates(n)
+        assert sizes[0] == 3 and sizes[-1] == hdbscan_sizes(n)[0]
+        assert sizes == sorted(set(sizes)) and len(sizes) <= 8
+    # a theme of 30 among 4.5k points is never below every size tried
+    assert hdbscan_sizes(4_500)[0] <= 40 and hdbscan_sizes(1_000_000)[0] <= 600
+    assert size_candidates(500, ClusterConfig(min_cluster_size=12)) == [12]
     assert all(1 <= hdbscan_sizes(n)[1] <= hdbscan_sizes(n)[0] for n in (8, 100, 10_000))
+
+
+@pytest.mark.parametrize("sizes", [[150] * 4, [8] * 40], ids=["few-large", "many-small"])
+def test_few_large_and_many_small_themes_are_both_found(sizes):
+    X, truth, _ = blobs(sizes, seed=5, spread=0.5)
+    labels = cluster_embeddings(X, PCA).labels
+    assert adjusted_rand_score(truth, labels) > 0.9
+    assert np.mean(labels >= 0) > 0.95
 
 
 def test_config_rejects_unknown_reducers():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import adjusted_rand_score
 
 from pipelines.cluster import ClusterConfig, cluster_embeddings
 from pipelines.label import (
     MAX_LABEL_CHARS,
     STOP_WORDS,
+    clauses,
     cluster_label,
     ctfidf_keywords,
     representatives,
@@ -103,11 +103,34 @@ def test_label_prefers_a_central_quote_that_fits_and_uses_keywords():
     assert label == "The price per seat is too high for our budget"
 
 
-def test_label_shortens_a_long_quote_and_strips_leading_fillers():
+def test_label_cuts_a_long_quote_at_a_clause_and_strips_leading_fillers():
     texts = ["um, so, " + "the renewal price went up again and nobody warned us about it at all"]
     label = cluster_label(texts, np.array([[1.0, 0.0]]), np.array([1.0, 0.0]), ["renewal"])
-    assert label.startswith("The renewal price went up")
-    assert len(label) <= MAX_LABEL_CHARS and label.endswith("…")
+    assert label == "The renewal price went up again"
+    assert len(label) <= MAX_LABEL_CHARS
+
+
+def test_label_skips_fragments_that_need_their_context():
+    texts = ["One on the approval rules, from our side", "Plus the equipment vendor invoices",
+             "Our CFO has to sign off on anything over ten thousand",
+             "the CFO signs off on every new vendor, honestly"]
+    X = np.array([[1.0, 0.0], [0.99, 0.1], [0.9, 0.2], [0.9, 0.3]])
+    keywords = ["cfo", "sign"]
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), keywords)
+    assert label in {"Our CFO has to sign off on anything over ten thousand",
+                     "The CFO signs off on every new vendor"}
+
+
+def test_clauses_split_at_commas_and_conjunctions_and_drop_dangling_ends():
+    quote = "Honestly, the three-year term is too long, and legal won't sign it. We'd need the"
+    assert clauses(quote) == ["The three-year term is too long", "Legal won't sign it"]
+
+
+def test_label_falls_back_to_keywords_when_no_clause_reads_alone():
+    texts = ["Yeah.", "Hmm, the, uh"]
+    X = np.array([[1.0, 0.0], [0.9, 0.1]])
+    assert cluster_label(texts, X, np.array([1.0, 0.0]), ["price", "budget"]) == (
+        "price · budget")
 
 
 def test_label_without_texts_falls_back_to_keywords():
@@ -127,7 +150,8 @@ def test_real_sentences_cluster_by_topic_and_get_fitting_labels(embedder):
     result = cluster_embeddings(X, ClusterConfig(reducer="pca"))
     clustered = result.labels >= 0
     assert clustered.mean() >= 0.9
-    assert adjusted_rand_score(truth, result.labels) > 0.7
+    # small themes are kept apart ("where is the data hosted" vs "we need SOC 2"), so a topic
+    # may come as two themes; what must hold is that no theme mixes topics
     members = {c: np.flatnonzero(result.labels == c) for c in range(result.n_clusters)}
     majority = {c: np.bincount(truth[idx], minlength=3).argmax() for c, idx in members.items()}
     pure = sum(int(np.sum(truth[idx] == majority[c])) for c, idx in members.items())

@@ -1,0 +1,104 @@
+"""Themes: clusters found within each category, kept when several calls say the same thing.
+
+Every row ends in a theme or in its category's "other" group (label -1); nothing is dropped.
+Clustering each category on its own keeps a price theme from absorbing a contract quote that
+happens to mention money; themes from two categories whose centroids agree are joined, so a theme
+spans two categories when its members do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipelines.cluster import (
+    ClusterConfig,
+    ClusterResult,
+    canonical_order,
+    centroids_of,
+    cluster_embeddings,
+    merge_near_duplicates,
+)
+
+# A theme is what "a few customers" say: at least this many mentions ...
+MIN_THEME_MENTIONS = 3
+# ... from at least this many calls (one talkative customer repeating a point is not a theme).
+MIN_THEME_CALLS = 2
+
+
+def find_themes(
+    X: np.ndarray,
+    categories: Sequence[str | None],
+    calls: Sequence[int],
+    config: ClusterConfig = ClusterConfig(),
+) -> ClusterResult:
+    """Theme per row (-1: its category's other group), the same whatever order rows come in."""
+    if not len(X) == len(categories) == len(calls):
+        raise ValueError(f"{len(X)} rows, {len(categories)} categories, {len(calls)} calls")
+    X = _unit(X)
+    if len(X) == 0:
+        return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32),
+                             np.zeros((0, X.shape[1])))
+    labels = _within_categories(X, categories, config)
+    labels = merge_near_duplicates(X, labels, config.merge_threshold)
+    labels = keep_spread(labels, np.asarray(calls))
+    labels = _numbered_by_size(X, labels)
+    centroids = centroids_of(X, labels)
+    return ClusterResult(labels, _strength(X, labels, centroids), centroids)
+
+
+def keep_spread(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
+    """Clusters with fewer than MIN_THEME_MENTIONS rows or MIN_THEME_CALLS calls become -1."""
+    labels = labels.copy()
+    for label in np.unique(labels[labels >= 0]):
+        members = labels == label
+        if members.sum() < MIN_THEME_MENTIONS or len(set(calls[members])) < MIN_THEME_CALLS:
+            labels[members] = -1
+    return _compact(labels)
+
+
+def _within_categories(X: np.ndarray, categories: Sequence[str | None],
+                       config: ClusterConfig) -> np.ndarray:
+    """Cluster each category's rows alone; labels are offset so they never collide."""
+    labels = np.full(len(X), -1, dtype=np.int64)
+    names = np.array(["" if c is None else f"/{c}" for c in categories], dtype=object)
+    offset = 0
+    for name in sorted(set(names)):
+        rows = np.flatnonzero(names == name)
+        result = cluster_embeddings(X[rows], config)
+        found = result.labels >= 0
+        labels[rows[found]] = result.labels[found] + offset
+        offset += result.n_clusters
+    return labels
+
+
+def _numbered_by_size(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Renumber 0..k-1 largest first, ties by the first member in canonical row order."""
+    order = canonical_order(X)
+    ranked = labels[order]
+    ids, first, size = np.unique(ranked[ranked >= 0], return_index=True, return_counts=True)
+    mapping = np.full(int(labels.max()) + 2 if len(ids) else 1, -1, dtype=np.int64)
+    mapping[ids[np.lexsort((first, -size))]] = np.arange(len(ids))
+    return mapping[labels]  # noise (-1) reads the trailing -1
+
+
+def _strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    strength = np.zeros(len(X), dtype=np.float32)
+    members = labels >= 0
+    sims = np.einsum("ij,ij->i", X[members], centroids[labels[members]])
+    strength[members] = np.clip(sims, 0.0, 1.0)
+    return strength
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    ids, inverse = np.unique(labels, return_inverse=True)
+    return (inverse - (1 if len(ids) and ids[0] < 0 else 0)).astype(np.int64)
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.round(X / np.where(norms > 0, norms, 1.0), 6).astype(np.float32)
