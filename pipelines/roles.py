@@ -107,7 +107,7 @@ def _beside_known_reps(talking: list[str], reps: list[str], p: dict[str, float],
         if p[n] >= 0.5 and p[n] > bar:
             out[n] = _pattern("rep", p[n])
         else:
-            out[n] = RoleDecision("customer", round(max(floor, 1 - p[n]), 3), "pattern")
+            out[n] = RoleDecision("customer", round(min(0.95, max(floor, 1 - p[n])), 3), "pattern")
     return out
 
 
