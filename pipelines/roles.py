@@ -100,15 +100,20 @@ def _by_pattern(turns: Sequence[Turn], names: list[str], known: dict[str, RoleDe
 
 def _beside_known_reps(talking: list[str], reps: list[str], p: dict[str, float],
                        n_speakers: int) -> dict[str, RoleDecision]:
-    bar = max((p[r] for r in reps if r in p), default=0.5)
+    """Opposite a seller we know, the others are buyers; on a call of three or more, one who
+    out-sells every known seller is taken for a colleague, as long as a buyer remains.
+
+    Business owners describe their own offer and prices, so the pattern alone must not turn
+    the only buyer of a call into a second seller.
+    """
     floor = PAIR_CONFIDENCE if n_speakers == 2 else BESIDE_REP_CONFIDENCE
-    out = {}
-    for n in talking:
-        if p[n] >= 0.5 and p[n] > bar:
-            out[n] = _pattern("rep", p[n])
-        else:
-            out[n] = RoleDecision("customer", round(min(0.95, max(floor, 1 - p[n])), 3), "pattern")
-    return out
+    bar = max([0.5] + [p[r] for r in reps if r in p])
+    colleagues = {n for n in talking if n_speakers > 2 and p[n] > bar}
+    if colleagues and len(colleagues) == len(talking):
+        colleagues.discard(min(talking, key=lambda n: p[n]))
+    return {n: _pattern("rep", p[n]) if n in colleagues
+            else RoleDecision("customer", round(min(0.95, max(floor, 1 - p[n])), 3), "pattern")
+            for n in talking}
 
 
 def _on_pattern_alone(talking: list[str], p: dict[str, float],

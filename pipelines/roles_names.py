@@ -22,9 +22,14 @@ _GENERIC = re.compile(
 # fmt: on
 
 
+def without_company(name: str) -> str:
+    """"Dana Whitfield (Acme)" -> "Dana Whitfield"; the name itself when nothing is left."""
+    return _COMPANY_SUFFIX.sub("", name.strip()) or name.strip()
+
+
 def name_key(name: str) -> str:
     """Case-, accent- and spacing-free name without a company suffix: the person's identity."""
-    base = _COMPANY_SUFFIX.sub("", name.strip()) or name.strip()
+    base = without_company(name)
     folded = unicodedata.normalize("NFKD", base.casefold().replace("’", "'"))
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w' ]+", " ", plain).split())

@@ -38,8 +38,8 @@ _PRICE = _phrases(
 _OFFER = _phrases(
     r"our (?:product|platform|tool|software|solution|app|system|customers|clients|team can"
     r"|onboarding|support team|pricing|roadmap|integration|dashboard|engineers)", r"we offer",
-    r"we provide", r"we integrate", r"we support", r"we help", r"we can (?:set|get|have|do"
-    r"|offer|include|start|give)", r"we built", r"we've built", r"customers like you",
+    r"we provide", r"we integrate", r"we support", r"we help", r"we can (?:set|have"
+    r"|offer|include|give)", r"we built", r"we've built", r"customers like you",
     r"most of our", r"(?:let me|i'll|i will|i can) (?:show|share|send|walk you|pull up)",
     r"demo", r"share my screen", r"i'll send", r"free trial", r"pilot", r"case study")
 _BUYER = _phrases(
@@ -47,7 +47,7 @@ _BUYER = _phrases(
     r"we use", r"our current", r"my (?:boss|manager|team|cfo|vp|director)",
     r"our (?:budget|cfo|legal|procurement|it team|security team|reps|sales team|process)",
     r"i'd (?:have|need) to (?:check|talk|run)", r"your (?:product|platform|tool|pricing"
-    r"|company|team|software)", r"you guys", r"do you (?:integrate|support|offer|have an?)",
+    r"|software|app|contract)", r"you guys", r"do you (?:integrate|support|offer|have an?)",
     r"does (?:it|that|your)", r"can (?:it|your|you guys)", r"how much", r"what does it cost",
     r"we'd need", r"we need", r"we've been", r"we tried", r"our problem", r"for us")
 _RUNS = _phrases(

@@ -85,21 +85,33 @@ def participants_of(*, session: Session, call_id: int) -> list[Participant]:
 
 
 def requeue_if_changed(*, session: Session, call: Call, seen: Recurrence | None = None) -> bool:
-    """Queues a processed call whose roles would now be decided differently."""
+    """Queues a processed call whose roles would now be decided differently; when only the
+    source or confidence changed, those are updated in place (the mentions stay right)."""
     if call.status != "processed":
         return False  # still queued or running: it will be decided with today's evidence
     participants = participants_of(session=session, call_id=call.id)
-    utts = call_utterances(session=session, call_id=call.id)
-    decisions = decide_roles(session=session, call=call, utts=utts, participants=participants,
-                             seen=seen)
+    decisions = decide_roles(session=session, call=call, participants=participants,
+                             utts=call_utterances(session=session, call_id=call.id), seen=seen)
     current = {p.name: p.role for p in participants}
     if all(current.get(name) == d.role for name, d in decisions.items()):
+        _restamp(session=session, call=call, participants=participants, decisions=decisions)
         return False
     call.status = "queued"
     session.add(call)
     enqueue(session=session, workspace_id=call.workspace_id, kind="process_call",
             call_id=call.id)
     return True
+
+
+def _restamp(*, session: Session, call: Call, participants: list[Participant],
+             decisions: dict[str, RoleDecision]) -> None:
+    for p in participants:
+        d = decisions.get(p.name)
+        if d is not None and (p.role_source, p.role_confidence) != (d.source, d.confidence):
+            p.role_source, p.role_confidence = d.source, float(d.confidence)
+            session.add(p)
+    call.role_confidence = min((d.confidence for d in decisions.values()), default=0.0)
+    session.add(call)
 
 
 def reprocess_changed_roles(*, session: Session, job: Job) -> int:
