@@ -12,6 +12,7 @@ from pipelines.formats import (
     chorus,
     clari,
     detect,
+    exports,
     fireflies,
     gong,
     native,
@@ -32,6 +33,7 @@ __all__ = ["FORMATS", "Limits", "detect_format", "parse"]
 
 FORMATS: tuple[str, ...] = (
     "native", "vtt", "srt", "text", "gong", "chorus", "avoma", "fireflies", "clari", "stt",
+    *exports.EXPORTS,
 )  # fmt: skip
 
 DEFAULT_LIMITS = Limits()
@@ -40,6 +42,7 @@ _TEXT_PARSERS: dict[str, Callable[[str], Draft]] = {
     "vtt": vtt.parse,
     "srt": srt.parse,
     "text": text.parse,
+    **{name: e.parse for name, e in exports.EXPORTS.items()},
 }
 _JSON_PARSERS: dict[str, Callable[[Field], Draft]] = {
     "native": native.parse,

@@ -31,11 +31,19 @@ FIXTURE_FORMATS = {
     "fireflies.json": "fireflies",
     "clari.json": "clari",
     "stt.json": "stt",
+    "fathom.txt": "fathom",
+    "zoom.txt": "zoom",
+    "meet.txt": "meet",
+    "teams.txt": "teams",
+    "otter.txt": "otter",
+    "tldv.txt": "tldv",
 }
 # What each fixture's source carries: speakers, text, start and end times.
 FULL = ["zoom.vtt", "teams.vtt", "transcript.srt", "gong.json", "chorus.json", "avoma.json",
         "fireflies.json", "clari.json"]  # fmt: skip
-START_ONLY = ["bracket.txt", "paren.txt", "notetaker.txt"]
+START_ONLY = ["bracket.txt", "paren.txt", "notetaker.txt", "fathom.txt", "zoom.txt", "teams.txt",
+              "otter.txt", "tldv.txt"]  # fmt: skip
+SPEAKER_AND_TEXT = ["colon.txt", "meet.txt"]
 
 DANA, MARCUS, PRIYA = "Dana Whitfield", "Marcus Lee", "Priya Raman"
 SPEAKER_ORDER = [DANA, MARCUS, PRIYA, DANA, MARCUS, DANA, PRIYA, DANA, MARCUS, DANA, PRIYA, DANA]
@@ -110,9 +118,41 @@ def test_timed_text_formats_match_on_speaker_text_and_start(name: str) -> None:
     assert all(t.end_ms is None for t in conv.turns)
 
 
-def test_colon_text_matches_on_speaker_and_text() -> None:
+@pytest.mark.parametrize("name", SPEAKER_AND_TEXT)
+def test_untimed_text_formats_match_on_speaker_and_text(name: str) -> None:
     expected = [(s, t) for s, t, _, _ in cues(parsed("native.json"))]
-    assert [(t.speaker, t.text) for t in parsed("colon.txt").turns] == expected
+    assert [(t.speaker, t.text) for t in parsed(name).turns] == expected
+
+
+EXPORTS = ["fathom.txt", "zoom.txt", "meet.txt", "teams.txt", "otter.txt", "tldv.txt"]
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_exports_keep_headings_footers_and_action_items_out_of_the_turns(name: str) -> None:
+    conv = parsed(name)
+    assert {s.name for s in conv.speakers} == {DANA, MARCUS, PRIYA}
+    text = " ".join(t.text for t in conv.turns)
+    for noise in ("ACTION ITEM", "VIEW RECORDING", "otter.ai", "transcription", "Meeting ended",
+                  "00:01:00", "tl;dv", "WATCH"):
+        assert noise not in text
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_each_export_can_be_forced_by_name(name: str) -> None:
+    fmt = FIXTURE_FORMATS[name]
+    assert parsed(name, fmt=fmt).source_format == fmt
+    assert [t.text for t in parsed(name, fmt=fmt).turns] == [t.text for t in parsed(name).turns]
+
+
+def test_plain_bracket_lines_stay_text_until_tldv_is_named() -> None:
+    body = fixture("tldv.txt").replace(b"Recorded with tl;dv: https://tldv.io/app/meetings/6650f1c2a",
+                                       b"")
+    assert detect_format(body, None) == "text"
+    assert parse(body, fmt="tldv").source_format == "tldv"
+
+
+def test_zoom_wall_clock_becomes_offsets_from_the_first_turn() -> None:
+    assert [t.start_ms for t in parsed("zoom.txt").turns] == STARTS
 
 
 @pytest.mark.parametrize(("name", "fmt"), FIXTURE_FORMATS.items())
@@ -391,7 +431,7 @@ def test_json_of_no_known_shape_is_unknown_format() -> None:
         (b'{"a": NaN}', {}, "invalid_json", {"field": "body"}),
         (b"[" * 100_000, {"fmt": "stt"}, "invalid_json", {"field": "body"}),
         (b'{"a": ' + b"9" * 5000 + b"}", {}, "invalid_json", {"field": "body"}),
-        (b"Ann: hi", {"fmt": "teams"}, "unknown_format", {"field": "fmt"}),
+        (b"Ann: hi", {"fmt": "wordperfect"}, "unknown_format", {"field": "fmt"}),
         (b"Ann: hi", {"content_type": "image/png"}, "unknown_format", {"field": "content_type"}),
         (b"Ann: hi", {"fmt": "gong"}, "invalid_json", {"line": 1}),
         (b"{}", {"fmt": "gong"}, "invalid_field", {"field": "callTranscripts"}),
