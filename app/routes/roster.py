@@ -8,8 +8,8 @@ from app.schemas import JobRef
 from app.services.calls import get_call
 from app.services.calls import participants as call_participants
 from app.services.roles import set_roster, set_speaker_role, swap_roles
-from pipelines.roles import UNSURE_BELOW
 from app.services.workspaces import roster
+from pipelines.roles import UNSURE_BELOW
 
 router = APIRouter(tags=["speaker roles"])
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from app.errors import VerbatimError
 from models import Call, Cluster, ClusterMember, Mention
 from models.base import aware, utcnow
-from pipelines.roles import UNSURE_BELOW
 from pipelines.rank import MentionStat, Score, order, score_clusters
+from pipelines.roles import UNSURE_BELOW
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
 

@@ -6,8 +6,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app.errors import NotFound
-from app.services.jobs import enqueue
 from app.services.calls import participants as call_participants
+from app.services.jobs import enqueue
 from models import Call, Job, RoleCorrection, RosterEntry, Workspace
 from pipelines.roles_names import is_generic, name_key
 

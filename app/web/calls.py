@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response
@@ -12,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import SessionDep
 from app.services import calls as calls_service
-from app.services.search import clusters_of
 from app.services.roles import set_speaker_role, swap_roles
+from app.services.search import clusters_of
 from app.web.deps import CsrfDep, PageWorkspaceDep
 from app.web.routing import PageRoute
 from app.web.templating import templates

@@ -81,7 +81,7 @@ def test_a_correction_teaches_the_workspace_and_unsure_calls_can_be_left_out(api
                        json={"speaker": "Jordan Blake", "role": "rep"}, headers=api.headers)
     assert r.status_code == 202
     api.worker_run()
-    for name, cid in ids.items():  # Jordan is in both calls: both are re-decided
+    for cid in ids.values():  # Jordan is in both calls: both are re-decided
         roles = roles_of(api, cid)
         assert roles["Jordan Blake"] == "rep"
     call = api.client.get(f"/v1/calls/{ids[HARD_FIRST[0]]}/roles", headers=api.headers).json()

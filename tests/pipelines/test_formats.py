@@ -587,3 +587,55 @@ def test_json_fixtures_with_a_field_replaced_raise_only_parse_errors(
     body = json.dumps(doc).encode()
     check(body)
     check(body, fmt=FIXTURE_FORMATS[name])
+
+
+# --- refusing what cannot be read -----------------------------------------------------------
+
+NOTES_WITH_HEADINGS = """Weekly sync - Relay x Northwind
+VIEW RECORDING - 36 mins (No highlights)
+
+ACTION ITEM: Send the pricing sheet to Dana
+We agreed the pilot starts next week and that pricing is sent over by Friday.
+
+ACTION ITEM: Book the security review
+Security asked for the SOC 2 report before the pilot starts. Everyone agreed it is the blocker.
+
+Summary: the champion thinks the budget is approved in January.
+"""
+MONOLOGUE = "Dana: " + "\n\n".join(
+    "We went over the plan again and agreed on the pilot scope, the teams, and the dates." * 3
+    for _ in range(6))
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (NOTES_WITH_HEADINGS, "is a heading, not a speaker"),
+    (MONOLOGUE, "one speaker ('Dana')"),
+    ("Notes from the call, not a transcript. " * 200 + "\n\nAnn: Hello there.\nBen: Hi.",
+     "of the text is in a turn"),
+    ("Ann: Hello there.\nBen: Hi.\n" + "Notes from the call, not a transcript. " * 200,
+     "2 turns for"),
+])  # fmt: skip
+def test_implausible_text_is_refused_naming_the_formats_tried(body: str, reason: str) -> None:
+    err = error_of(body)
+    assert err.code == "unreadable"
+    assert reason in err.message and "?format=" in err.message
+    assert {"text", "fathom", "otter"} <= set(err.detail["tried"])
+    assert err.detail["formats"] == list(FORMATS)
+
+
+def test_a_forced_format_is_checked_too_and_names_only_itself() -> None:
+    err = error_of(NOTES_WITH_HEADINGS, fmt="text")
+    assert err.code == "unreadable" and list(err.detail["tried"]) == ["text"]
+
+
+def test_a_short_one_speaker_note_and_every_fixture_are_believable() -> None:
+    assert parse(WORDS.encode()).turns[0].speaker == "Dana"
+    for name in FIXTURE_FORMATS:
+        assert parsed(name).turns
+
+
+def test_the_issue_fathom_export_reads_whole() -> None:
+    body = fixture("fathom.txt").decode()
+    conv = parse(body.encode())
+    assert conv.source_format == "fathom" and len(conv.turns) == 12
+    assert "ACTION ITEM" not in {t.speaker for t in conv.turns}
