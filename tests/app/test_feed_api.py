@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import Session
 
 from models import Call
-
 from tests.app.factories import transcript
 from tests.app.planted import planted_calls
 
@@ -127,10 +126,10 @@ def test_lost_deal_lift_uses_the_workspace_baseline_under_an_outcome_filter(proc
 
 
 def test_roles_confident_leaves_out_calls_whose_roles_are_unsure(processed):
-    api, call_ids = processed
+    api, _ = processed
     everything = _feed(api, "quotes=50&limit=100")
     quoted = {q["call_id"] for item in everything["items"] for q in item["quotes"]}
-    unsure = sorted(quoted)[0]
+    unsure = min(quoted)
     with Session(api.client.app.state.engine) as s:
         call = s.get(Call, unsure)
         assert call.role_confidence >= 0.7  # declared roles: sure
