@@ -16,15 +16,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from pipelines.formats.draft import Draft
+from pipelines.formats.draft import Draft, RawTurn
 from pipelines.formats.speakers import is_speaker_name, split_prefix
 from pipelines.formats.text import Opener, turns
 from pipelines.formats.timecode import CLOCK, clock_ms
 
 SNIFF_LINES = 200
+_DAY_MS = 24 * 3_600_000
 
 _FATHOM = re.compile(rf"^@(?P<ts>{CLOCK})[ \t]{{1,4}}-[ \t]{{1,4}}(?P<name>.{{1,80}})$")
 _ZOOM = re.compile(r"^\[(?P<name>[^\[\]]{1,80})\][ \t]{1,4}(?P<ts>\d{1,2}:\d{2}:\d{2})$")
@@ -88,13 +89,13 @@ class Export:
         return openers >= self.min_openers and any(self.marks.match(x) for x in head + tail)
 
 
-def _relative(raw):
-    """Zoom writes the wall clock: offsets count from the first turn."""
+def _relative(raw: Iterable[RawTurn]) -> Iterator[RawTurn]:
+    """Zoom writes the wall clock: offsets count from the first turn (across midnight too)."""
     first: int | None = None
     for turn in raw:
         if turn.start_ms is not None:
             first = turn.start_ms if first is None else first
-            turn.start_ms -= first
+            turn.start_ms = (turn.start_ms - first) % _DAY_MS
         yield turn
 
 
