@@ -1,6 +1,7 @@
 """Notetaker and meeting-tool text exports, each read from its documented shape.
 
 - fathom: a title line, `VIEW RECORDING - 36 mins (No highlights)`, then `@M:SS - Name` headers
+  (some versions write `M:SS - Name`)
   each followed by the paragraph spoken; ACTION ITEM lines and sections are not speech.
 - zoom: Zoom's saved transcript text, `[Name] HH:MM:SS` headers (wall clock: made relative).
 - meet: a Google Meet transcript saved as text: a title, `Attendees`, `Transcript`, then
@@ -27,7 +28,7 @@ from pipelines.formats.timecode import CLOCK, clock_ms
 SNIFF_LINES = 200
 _DAY_MS = 24 * 3_600_000
 
-_FATHOM = re.compile(rf"^@(?P<ts>{CLOCK})[ \t]{{1,4}}-[ \t]{{1,4}}(?P<name>.{{1,80}})$")
+_FATHOM = re.compile(rf"^@?(?P<ts>{CLOCK})[ \t]{{1,4}}-[ \t]{{1,4}}(?P<name>.{{1,80}})$")
 _ZOOM = re.compile(r"^\[(?P<name>[^\[\]]{1,80})\][ \t]{1,4}(?P<ts>\d{1,2}:\d{2}:\d{2})$")
 _TEAMS = re.compile(rf"^(?P<name>[^:]{{1,80}}?)[ \t]{{2,16}}(?P<ts>{CLOCK})$")
 _TLDV = re.compile(rf"^\[?(?P<ts>{CLOCK})\]?[ \t]{{1,4}}(?P<rest>.+)$")
@@ -101,7 +102,7 @@ def _relative(raw: Iterable[RawTurn]) -> Iterator[RawTurn]:
 
 # In the order they are tried: the most distinctive marks first.
 EXPORTS: dict[str, Export] = {e.name: e for e in (
-    Export("fathom", _fathom, "@", re.compile(rf"^(?:view recording\b.*|@{CLOCK} - .+)$",
+    Export("fathom", _fathom, "-", re.compile(rf"^(?:view recording\b.*|@{CLOCK} - .+)$",
                                               re.IGNORECASE)),
     Export("zoom", _zoom, "]", re.compile(r"^\[[^\[\]]+\] \d{1,2}:\d{2}:\d{2}$")),
     Export("otter", _header, ":", re.compile(r"^transcribed by https?://\S*otter\.ai",

@@ -639,3 +639,11 @@ def test_the_issue_fathom_export_reads_whole() -> None:
     conv = parse(body.encode())
     assert conv.source_format == "fathom" and len(conv.turns) == 12
     assert "ACTION ITEM" not in {t.speaker for t in conv.turns}
+
+
+def test_fathom_without_the_at_sign_or_its_head_still_reads_whole() -> None:
+    body = fixture("fathom.txt").decode().replace("@", "")
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("VIEW"))
+    conv = parse(body.encode())
+    assert conv.source_format == "fathom"
+    assert cues(conv) == [(s, t, start, None) for s, t, start, _ in cues(parsed("native.json"))]
