@@ -49,7 +49,7 @@ class Unprocessable(VerbatimError):
     code = "invalid"
 
 
-_PARSE_STATUS = {"too_large": 413, "unknown_format": 415}
+_PARSE_STATUS = {"too_large": 413, "unknown_format": 415, "unreadable": 422}
 
 
 def from_parse_error(exc: ParseError) -> VerbatimError:

@@ -148,6 +148,48 @@ def stt(turns: list[Turn]) -> bytes:
     return json.dumps({"utterances": rows}).encode()
 
 
+def _mss(ms: int) -> str:
+    """`M:SS`, or `H:MM:SS` past the hour, as notetakers write it."""
+    h, m, sec = ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fathom(turns: list[Turn]) -> bytes:
+    head = "Bench call\nVIEW RECORDING - 9 hours (No highlights)\n\n---\n\n"
+    blocks = [f"@{_mss(t[1])} - {_name(t)}\n{t[3]} {t[4]}\n" for t in turns]
+    return (head + "\n".join(blocks)).encode()
+
+
+def zoom(turns: list[Turn]) -> bytes:
+    blocks = [f"[{_name(t)}] {_clock(t[1] + 9 * 3_600_000)[:8]}\n{t[3]} {t[4]}\n" for t in turns]
+    return "\n".join(blocks).encode()
+
+
+def meet(turns: list[Turn]) -> bytes:
+    lines = ["Bench call - Transcript", "Attendees", ", ".join(n for n, _, _ in SPEAKERS),
+             "Transcript"]
+    for i, t in enumerate(turns):
+        if i % 50 == 0:
+            lines += ["", _clock(t[1])[:8], ""]
+        lines.append(f"{_name(t)}: {t[3]} {t[4]}")
+    return "\n".join([*lines, "Meeting ended after 09:00:00"]).encode()
+
+
+def teams(turns: list[Turn]) -> bytes:
+    blocks = [f"{_name(t)}   {_mss(t[1])}\n{t[3]}\n{t[4]}\n" for t in turns]
+    return ("Dana Whitfield started transcription\n\n" + "\n".join(blocks)).encode()
+
+
+def otter(turns: list[Turn]) -> bytes:
+    blocks = [f"{_name(t)}  {_mss(t[1])}\n{t[3]} {t[4]}\n" for t in turns]
+    return ("\n".join(blocks) + "\nTranscribed by https://otter.ai\n").encode()
+
+
+def tldv(turns: list[Turn]) -> bytes:
+    lines = [f"[{_mss(t[1])}] {_name(t)}: {t[3]} {t[4]}" for t in turns]
+    return ("Recorded with tl;dv\n\n" + "\n".join(lines)).encode()
+
+
 RENDERERS: dict[str, Callable[[list[Turn]], bytes]] = {
     "native": native,
     "vtt": vtt,
@@ -159,6 +201,12 @@ RENDERERS: dict[str, Callable[[list[Turn]], bytes]] = {
     "fireflies": fireflies,
     "clari": clari,
     "stt": stt,
+    "fathom": fathom,
+    "zoom": zoom,
+    "meet": meet,
+    "teams": teams,
+    "otter": otter,
+    "tldv": tldv,
 }
 
 

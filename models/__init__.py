@@ -4,6 +4,7 @@ from models.call import Call, Participant, Utterance
 from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
+from models.roles import RoleCorrection
 from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Job",
     "Mention",
     "Participant",
+    "RoleCorrection",
     "RosterEntry",
     "Utterance",
     "Workspace",

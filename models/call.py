@@ -25,6 +25,8 @@ class Call(SQLModel, table=True):
     source_format: str = Field(default="native", max_length=20)
     raw_payload: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="queued", max_length=20)  # queued|processing|processed|failed
+    # the least confident participant's role confidence: a call under 0.7 has unsure roles
+    role_confidence: float = 0.0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -29,11 +29,13 @@ def feed_filters(
     category: str | None = None, deal_stage: str | None = None,
     outcome: Literal["won", "lost", "open"] | None = None, account: str | None = None,
     tags: Annotated[list[str] | None, Query(description="calls carrying every tag")] = None,
+    roles: Annotated[Literal["all", "confident"], Query(
+        description="confident: leave out calls whose speaker roles are unsure")] = "all",
 ) -> FeedFilters:
     """The feed's filters, read from the query string."""
     return FeedFilters(since=aware(since), until=aware(until), category=category,
                        deal_stage=deal_stage, outcome=outcome, account=account,
-                       tags=tuple(tags or ()))
+                       tags=tuple(tags or ()), confident_roles=roles == "confident")
 
 
 FiltersDep = Annotated[FeedFilters, Depends(feed_filters)]

@@ -23,6 +23,8 @@ def read_feed(
     category: str | None = None, deal_stage: str | None = None,
     outcome: Literal["won", "lost", "open"] | None = None, account: str | None = None,
     tags: Annotated[list[str] | None, Query(description="calls carrying every tag")] = None,
+    roles: Annotated[Literal["all", "confident"], Query(
+        description="confident: leave out calls whose speaker roles are unsure")] = "all",
     sort: Sort = "score",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     quotes: Annotated[int, Query(ge=0, le=50, description="quotes per theme")] = 5,
@@ -36,7 +38,7 @@ def read_feed(
     narrow the mentions counted."""
     filters = FeedFilters(since=aware(since), until=aware(until), category=category,
                           deal_stage=deal_stage, outcome=outcome, account=account,
-                          tags=tuple(tags or ()))
+                          tags=tuple(tags or ()), confident_roles=roles == "confident")
     return feed_page(session=session, workspace_id=workspace.id, kind=kind, filters=filters,
                      sort=sort, limit=limit, quotes=quotes, cursor=cursor, themes=themes)
 

@@ -18,6 +18,7 @@ from app.errors import VerbatimError
 from models import Call, Cluster, ClusterMember, Mention
 from models.base import aware, utcnow
 from pipelines.rank import MentionStat, Score, order, score_cluster
+from pipelines.roles import UNSURE_BELOW
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
 # The one place that decides which mentions count toward a ranking; the extractor's calibrated
@@ -34,6 +35,7 @@ class FeedFilters:
     outcome: str | None = None
     account: str | None = None
     tags: tuple[str, ...] = ()
+    confident_roles: bool = False  # leave out calls whose speaker roles are unsure
 
 
 @dataclass
@@ -94,6 +96,8 @@ def filtered_rows(*, session: Session, workspace_id: int, kind: str, filters: Fe
     )
     if cluster_id is not None:
         query = query.where(ClusterMember.cluster_id == cluster_id)
+    if filters.confident_roles:
+        query = query.where(Call.role_confidence >= UNSURE_BELOW)
     for column, value in ((Call.deal_stage, filters.deal_stage), (Call.outcome, filters.outcome),
                           (Call.account, filters.account)):
         if value:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import SessionDep
 from app.services import calls as calls_service
+from app.services.roles import set_speaker_role, swap_roles
 from app.services.search import clusters_of
-from app.web.deps import PageWorkspaceDep
+from app.web.deps import CsrfDep, PageWorkspaceDep
 from app.web.routing import PageRoute
 from app.web.templating import templates
 from app.web.transcript import Segment, segments
 from models import Mention, Utterance
+from pipelines.roles import UNSURE_BELOW
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,4 +51,24 @@ def call_page(call_id: int, request: Request, session: SessionDep,
         "call": call, "lines": lines, "mentions": mentions, "counts": counts,
         "participants": calls_service.participants(session=session, call_id=call.id),
         "clusters": clusters_of(session=session, mention_ids=[m.id for m in mentions]),
+        "unsure_below": UNSURE_BELOW, "roles_saved": request.query_params.get("roles") == "1",
     })
+
+
+@router.post("/calls/{call_id}/roles")
+def correct_role(call_id: int, session: SessionDep, workspace: PageWorkspaceDep,
+                 _csrf: CsrfDep, speaker: Annotated[str, Form()],
+                 role: Annotated[Literal["rep", "customer"], Form()]) -> Response:
+    """The same correction as PUT /v1/calls/{id}/roles: the workspace learns it."""
+    call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)
+    set_speaker_role(session=session, call=call, speaker=speaker, role=role)
+    return RedirectResponse(f"/calls/{call.id}?roles=1", status_code=303)
+
+
+@router.post("/calls/{call_id}/roles/swap")
+def swap_call_roles(call_id: int, session: SessionDep, workspace: PageWorkspaceDep,
+                    _csrf: CsrfDep) -> Response:
+    """One click: reps become customers and customers reps, learned as corrections."""
+    call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)
+    swap_roles(session=session, call=call)
+    return RedirectResponse(f"/calls/{call.id}?roles=1", status_code=303)

@@ -43,6 +43,7 @@ class FeedQuery:
     tags: tuple[str, ...] = ()
     sort: str = "score"
     limit: int = PAGE_SIZE
+    roles: str = ""  # "confident": leave out calls whose speaker roles are unsure
 
     @classmethod
     def from_params(cls, params: QueryParams) -> FeedQuery:
@@ -58,6 +59,7 @@ class FeedQuery:
             tags=tuple(dict.fromkeys(t.strip() for t in params.getlist("tags") if t.strip())),
             sort=_choice(params.get("sort"), SORTS, "score"),
             limit=min(MAX_LIMIT, max(1, int(limit))) if limit.isdigit() else PAGE_SIZE,
+            roles=_choice(params.get("roles"), ("confident",), ""),
         )
 
     @property
@@ -71,12 +73,13 @@ class FeedQuery:
             since=datetime.combine(self.since, time.min, tzinfo=tz) if self.since else None,
             until=datetime.combine(self.until, time.max, tzinfo=tz) if self.until else None,
             category=self.category or None, deal_stage=self.deal_stage or None,
-            outcome=self.outcome or None, account=self.account or None, tags=self.tags)
+            outcome=self.outcome or None, account=self.account or None, tags=self.tags,
+            confident_roles=self.roles == "confident")
 
     @property
     def filtered(self) -> bool:
         return any((self.since, self.until, self.category, self.deal_stage, self.outcome,
-                    self.account, self.tags))
+                    self.account, self.tags, self.roles))
 
     def params(self, *, keep_limit: bool = True) -> list[tuple[str, str]]:
         """Only what differs from the defaults, so links stay short."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.formats import fireflies, vtt
+from pipelines.formats import exports, fireflies, vtt
 from pipelines.formats.cues import TIMING
 from pipelines.formats.decode import load_json
 from pipelines.formats.errors import at_field
@@ -54,15 +54,17 @@ def json_format(data: Any) -> str:
 
 
 def text_format(text: str) -> str:
-    """vtt when a WEBVTT header or a `.`-timed cue opens the body, srt for `,` timing, else text."""
-    head = text.splitlines()[:SNIFF_LINES]
+    """vtt when a WEBVTT header or a `.`-timed cue opens the body, srt for `,` timing, then a
+    notetaker or meeting-tool export whose shape and marks are there, else plain text."""
+    lines = text.splitlines()
+    head = lines[:SNIFF_LINES]
     if vtt.header_line(head) is not None:
         return "vtt"
     for line in head:
         m = TIMING.match(line.strip())
         if m is not None:
             return "srt" if "," in m.group("start") else "vtt"
-    return "text"
+    return exports.detect(lines) or "text"
 
 
 def _by_shape(text: str) -> tuple[str, Any]:

@@ -15,6 +15,7 @@ CODES = (
     "too_many_utterances",
     "utterance_too_long",
     "no_utterances",
+    "unreadable",
 )
 
 

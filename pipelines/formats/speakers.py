@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from pipelines.roles_names import is_generic, without_company
+
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 64
 
-_NAME = re.compile(r"^[^\W\d_][\w .'’&@()/-]*$")
+_NAME = re.compile(r"^[^\W\d_][\w .'’&@()/|-]*$")
 _PREFIX = re.compile(r"^(?P<name>[^:]{1,64}?)\s{0,16}:(?:\s+(?P<text>.*)|\s*)$", re.DOTALL)
 # fmt: off
 # Lower-case words that may sit inside a capitalised name ("Ana de la Cruz").
@@ -36,7 +38,9 @@ def is_speaker_name(name: str) -> bool:
     """At most five words, starts with a letter, and several words are each capitalised."""
     if len(name) > MAX_NAME_CHARS or not _NAME.match(name):
         return False
-    words = name.split()
+    if is_generic(name) and len(name.split()) > 1:
+        return True  # a recorder's own label: "Zoom user", "Call-in user 2"
+    words = without_company(name).split()
     lowered = " ".join(words).lower()
     if len(words) > MAX_NAME_WORDS or lowered in _NOT_NAMES or lowered in _NOT_NAME_PHRASES:
         return False

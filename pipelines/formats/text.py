@@ -67,19 +67,39 @@ _STYLES: dict[str, Callable[[str], Opener | None]] = {
 }
 
 
+# Lines a recorder writes between or after the turns, never speech: each ends the turn before
+# it, and what follows up to the next speaker line is not part of any turn (an ACTION ITEM
+# section, a summary, a footer).
+NOISE = re.compile(
+    r"^(?:action items?\s*(?:[:\-–]|$).*|transcribed by https?://\S*otter\.ai\S*|meeting ended after .*"
+    rf"|.{{1,80}} (?:started|stopped) transcription|{CLOCK}|view recording\b.*|-{{3,}}|={{3,}})$",
+    re.IGNORECASE,
+)
+
+
 def parse(text: str) -> Draft:
     """Turns opened by the file's dominant speaker-line style; other lines continue a turn."""
     lines = text.splitlines()
-    return Draft(_turns(lines, _STYLES[_dominant(lines)]))
+    return Draft(turns(lines, _STYLES[_dominant(lines)]))
 
 
-def _turns(lines: list[str], opener_of: Callable[[str], Opener | None]) -> Iterator[RawTurn]:
-    """Streamed, so a body of a million one-line turns stops at the utterance limit."""
+def turns(lines: list[str], opener_of: Callable[[str], Opener | None],
+          needs: str = ":") -> Iterator[RawTurn]:
+    """Streamed, so a body of a million one-line turns stops at the utterance limit.
+
+    `needs` is a character every speaker line has (a cheap pre-check before the regexes).
+    """
     turn: RawTurn | None = None
     parts: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
-        opener = opener_of(line) if ":" in line else None
+        opener = opener_of(line) if needs in line else None
+        if opener is None and NOISE.match(line):
+            if turn is not None:
+                turn.text = " ".join(parts)
+                yield turn
+            turn, parts = None, []
+            continue
         if opener is not None:
             if turn is not None:
                 turn.text = " ".join(parts)

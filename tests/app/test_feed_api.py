@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import csv
+import io
 
+import pytest
+from sqlmodel import Session
+
+from models import Call
 from tests.app.factories import transcript
 from tests.app.planted import planted_calls
 
@@ -118,3 +123,22 @@ def test_lost_deal_lift_uses_the_workspace_baseline_under_an_outcome_filter(proc
     for item in _feed(api, "outcome=lost")["items"]:
         assert item["components"]["lost_share"] > 0.5
         assert item["components"]["deal_lift"] > 0  # 3 of 6 calls lost: baseline 0.5
+
+
+def test_roles_confident_leaves_out_calls_whose_roles_are_unsure(processed):
+    api, _ = processed
+    everything = _feed(api, "quotes=50&limit=100")
+    quoted = {q["call_id"] for item in everything["items"] for q in item["quotes"]}
+    unsure = min(quoted)
+    with Session(api.client.app.state.engine) as s:
+        call = s.get(Call, unsure)
+        assert call.role_confidence >= 0.7  # declared roles: sure
+        call.role_confidence = 0.6
+        s.add(call)
+        s.commit()
+    confident = _feed(api, "quotes=50&limit=100&roles=confident")
+    kept = {q["call_id"] for item in confident["items"] for q in item["quotes"]}
+    assert unsure not in kept and kept == quoted - {unsure}
+    rows = api.client.get("/v1/export/quotes.csv?roles=confident", headers=api.headers).text
+    call_ids_in_csv = {int(r["call_id"]) for r in csv.DictReader(io.StringIO(rows))}
+    assert call_ids_in_csv and unsure not in call_ids_in_csv

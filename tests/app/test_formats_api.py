@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, func, select
+
+from models import Call, Job
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "formats"
 TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain",
@@ -77,3 +80,40 @@ def test_batch_reports_each_item(api):
     too_many = api.client.post("/v1/calls:batch", json={"calls": [good] * 101},
                                headers=api.headers)
     assert too_many.status_code == 400 and too_many.json()["error"] == "too_many_calls"
+
+
+ISSUE_NOTES = """Weekly sync - Relay x Northwind
+VIEW RECORDING - 36 mins (No highlights)
+
+ACTION ITEM: Send the pricing sheet to Dana
+We agreed the pilot starts next week and that pricing is sent over by Friday.
+
+ACTION ITEM: Book the security review
+Security asked for the SOC 2 report before the pilot starts. Everyone agreed it is the blocker.
+
+ACTION ITEM: Confirm the budget with finance
+Finance has not approved the budget yet; the champion expects it in January.
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?format=text"])
+def test_an_unreadable_text_is_422_naming_what_was_tried_and_stores_nothing(api, query):
+    r = api.client.post(f"/v1/calls{query}", content=ISSUE_NOTES.encode(),
+                        headers={**api.headers, "Content-Type": "text/plain"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "unreadable" and "?format=" in body["message"]
+    assert "ACTION ITEM" in body["detail"]["tried"]["text"]
+    with Session(api.client.app.state.engine) as s:
+        assert s.exec(select(func.count()).select_from(Call)).one() == 0
+        assert s.exec(select(func.count()).select_from(Job)).one() == 0
+
+
+def test_a_notetaker_export_is_read_whole_and_can_be_forced(api):
+    data = (FIXTURES / "fathom.txt").read_bytes()
+    for query, fmt in (("", "fathom"), ("&format=fathom", "fathom")):
+        r = api.client.post(f"/v1/calls?external_id=fathom{query}", content=data,
+                            headers={**api.headers, "Content-Type": "text/plain"})
+        assert r.status_code in (200, 202), r.text
+        call = api.client.get(f"/v1/calls/{r.json()['call_id']}", headers=api.headers).json()
+        assert call["source_format"] == fmt and len(call["utterances"]) == 12

@@ -31,11 +31,19 @@ FIXTURE_FORMATS = {
     "fireflies.json": "fireflies",
     "clari.json": "clari",
     "stt.json": "stt",
+    "fathom.txt": "fathom",
+    "zoom.txt": "zoom",
+    "meet.txt": "meet",
+    "teams.txt": "teams",
+    "otter.txt": "otter",
+    "tldv.txt": "tldv",
 }
 # What each fixture's source carries: speakers, text, start and end times.
 FULL = ["zoom.vtt", "teams.vtt", "transcript.srt", "gong.json", "chorus.json", "avoma.json",
         "fireflies.json", "clari.json"]  # fmt: skip
-START_ONLY = ["bracket.txt", "paren.txt", "notetaker.txt"]
+START_ONLY = ["bracket.txt", "paren.txt", "notetaker.txt", "fathom.txt", "zoom.txt", "teams.txt",
+              "otter.txt", "tldv.txt"]  # fmt: skip
+SPEAKER_AND_TEXT = ["colon.txt", "meet.txt"]
 
 DANA, MARCUS, PRIYA = "Dana Whitfield", "Marcus Lee", "Priya Raman"
 SPEAKER_ORDER = [DANA, MARCUS, PRIYA, DANA, MARCUS, DANA, PRIYA, DANA, MARCUS, DANA, PRIYA, DANA]
@@ -110,9 +118,41 @@ def test_timed_text_formats_match_on_speaker_text_and_start(name: str) -> None:
     assert all(t.end_ms is None for t in conv.turns)
 
 
-def test_colon_text_matches_on_speaker_and_text() -> None:
+@pytest.mark.parametrize("name", SPEAKER_AND_TEXT)
+def test_untimed_text_formats_match_on_speaker_and_text(name: str) -> None:
     expected = [(s, t) for s, t, _, _ in cues(parsed("native.json"))]
-    assert [(t.speaker, t.text) for t in parsed("colon.txt").turns] == expected
+    assert [(t.speaker, t.text) for t in parsed(name).turns] == expected
+
+
+EXPORTS = ["fathom.txt", "zoom.txt", "meet.txt", "teams.txt", "otter.txt", "tldv.txt"]
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_exports_keep_headings_footers_and_action_items_out_of_the_turns(name: str) -> None:
+    conv = parsed(name)
+    assert {s.name for s in conv.speakers} == {DANA, MARCUS, PRIYA}
+    text = " ".join(t.text for t in conv.turns)
+    for noise in ("ACTION ITEM", "VIEW RECORDING", "otter.ai", "transcription", "Meeting ended",
+                  "00:01:00", "tl;dv", "WATCH"):
+        assert noise not in text
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_each_export_can_be_forced_by_name(name: str) -> None:
+    fmt = FIXTURE_FORMATS[name]
+    assert parsed(name, fmt=fmt).source_format == fmt
+    assert [t.text for t in parsed(name, fmt=fmt).turns] == [t.text for t in parsed(name).turns]
+
+
+def test_plain_bracket_lines_stay_text_until_tldv_is_named() -> None:
+    body = fixture("tldv.txt").replace(b"Recorded with tl;dv: https://tldv.io/app/meetings/6650f1c2a",
+                                       b"")
+    assert detect_format(body, None) == "text"
+    assert parse(body, fmt="tldv").source_format == "tldv"
+
+
+def test_zoom_wall_clock_becomes_offsets_from_the_first_turn() -> None:
+    assert [t.start_ms for t in parsed("zoom.txt").turns] == STARTS
 
 
 @pytest.mark.parametrize(("name", "fmt"), FIXTURE_FORMATS.items())
@@ -391,7 +431,7 @@ def test_json_of_no_known_shape_is_unknown_format() -> None:
         (b'{"a": NaN}', {}, "invalid_json", {"field": "body"}),
         (b"[" * 100_000, {"fmt": "stt"}, "invalid_json", {"field": "body"}),
         (b'{"a": ' + b"9" * 5000 + b"}", {}, "invalid_json", {"field": "body"}),
-        (b"Ann: hi", {"fmt": "teams"}, "unknown_format", {"field": "fmt"}),
+        (b"Ann: hi", {"fmt": "wordperfect"}, "unknown_format", {"field": "fmt"}),
         (b"Ann: hi", {"content_type": "image/png"}, "unknown_format", {"field": "content_type"}),
         (b"Ann: hi", {"fmt": "gong"}, "invalid_json", {"line": 1}),
         (b"{}", {"fmt": "gong"}, "invalid_field", {"field": "callTranscripts"}),
@@ -547,3 +587,63 @@ def test_json_fixtures_with_a_field_replaced_raise_only_parse_errors(
     body = json.dumps(doc).encode()
     check(body)
     check(body, fmt=FIXTURE_FORMATS[name])
+
+
+# --- refusing what cannot be read -----------------------------------------------------------
+
+NOTES_WITH_HEADINGS = """Weekly sync - Relay x Northwind
+VIEW RECORDING - 36 mins (No highlights)
+
+ACTION ITEM: Send the pricing sheet to Dana
+We agreed the pilot starts next week and that pricing is sent over by Friday.
+
+ACTION ITEM: Book the security review
+Security asked for the SOC 2 report before the pilot starts. Everyone agreed it is the blocker.
+
+Summary: the champion thinks the budget is approved in January.
+"""
+MONOLOGUE = "Dana: " + "\n\n".join(
+    "We went over the plan again and agreed on the pilot scope, the teams, and the dates." * 3
+    for _ in range(6))
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (NOTES_WITH_HEADINGS, "is a heading, not a speaker"),
+    (MONOLOGUE, "one speaker ('Dana')"),
+    ("Notes from the call, not a transcript. " * 200 + "\n\nAnn: Hello there.\nBen: Hi.",
+     "of the text is in a turn"),
+    ("Ann: Hello there.\nBen: Hi.\n" + "Notes from the call, not a transcript. " * 200,
+     "2 turns for"),
+])  # fmt: skip
+def test_implausible_text_is_refused_naming_the_formats_tried(body: str, reason: str) -> None:
+    err = error_of(body)
+    assert err.code == "unreadable"
+    assert reason in err.message and "?format=" in err.message
+    assert {"text", "fathom", "otter"} <= set(err.detail["tried"])
+    assert err.detail["formats"] == list(FORMATS)
+
+
+def test_a_forced_format_is_checked_too_and_names_only_itself() -> None:
+    err = error_of(NOTES_WITH_HEADINGS, fmt="text")
+    assert err.code == "unreadable" and list(err.detail["tried"]) == ["text"]
+
+
+def test_a_short_one_speaker_note_and_every_fixture_are_believable() -> None:
+    assert parse(WORDS.encode()).turns[0].speaker == "Dana"
+    for name in FIXTURE_FORMATS:
+        assert parsed(name).turns
+
+
+def test_the_issue_fathom_export_reads_whole() -> None:
+    body = fixture("fathom.txt").decode()
+    conv = parse(body.encode())
+    assert conv.source_format == "fathom" and len(conv.turns) == 12
+    assert "ACTION ITEM" not in {t.speaker for t in conv.turns}
+
+
+def test_fathom_without_the_at_sign_or_its_head_still_reads_whole() -> None:
+    body = fixture("fathom.txt").decode().replace("@", "")
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("VIEW"))
+    conv = parse(body.encode())
+    assert conv.source_format == "fathom"
+    assert cues(conv) == [(s, t, start, None) for s, t, start, _ in cues(parsed("native.json"))]

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.main import create_app
 from app.settings import Settings
-from models import Call, Cluster, Workspace
+from models import Call, Cluster, Participant, RoleCorrection, Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +117,23 @@ def test_pages_are_served_with_a_strict_content_security_policy(client, live):
     _sign_in(client, live.key)
     csp = client.get("/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_call_page_shows_how_roles_were_decided_and_swaps_them_in_one_click(client, live):
+    _sign_in(client, live.key)
+    _, call_id = _demo_ids(client)
+    page = client.get(f"/calls/{call_id}").text
+    assert re.search(r"(explicit|domain|roster|recurrence|pattern|correction) · \d+%", page)
+    assert f'action="/calls/{call_id}/roles/swap"' in page
+    with Session(client.app.state.engine) as session:
+        before = {p.name: p.role for p in session.exec(
+            select(Participant).where(Participant.call_id == call_id))}
+    r = client.post(f"/calls/{call_id}/roles/swap", data={"csrf": "forged"})
+    assert r.status_code == 403
+    r = client.post(f"/calls/{call_id}/roles/swap", data={"csrf": _csrf(client, f"/calls/{call_id}")})
+    assert r.status_code == 303 and r.headers["location"] == f"/calls/{call_id}?roles=1"
+    with Session(client.app.state.engine) as session:
+        learned = {c.speaker: c.role for c in session.exec(
+            select(RoleCorrection).where(RoleCorrection.call_id == call_id))}
+    flip = {"rep": "customer", "customer": "rep"}
+    assert learned == {n: flip[r] for n, r in before.items() if r in flip}

@@ -30,6 +30,13 @@ def test_feed_query_is_lenient_with_hand_edited_urls():
     assert query.url() == "/"
 
 
+def test_roles_confident_travels_in_the_url_and_reaches_the_filters():
+    query = FeedQuery.from_params(QueryParams("roles=confident&kind=pains"))
+    assert query.filters().confident_roles and query.filtered
+    assert FeedQuery.from_params(QueryParams(query.url().split("?", 1)[1])) == query
+    assert not FeedQuery.from_params(QueryParams("roles=maybe")).filters().confident_roles
+
+
 def test_until_includes_the_whole_last_day():
     until = FeedQuery(until=date(2026, 11, 1)).filters().until
     assert until.date() == date(2026, 11, 1) and until.hour == 23
