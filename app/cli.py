@@ -74,7 +74,8 @@ def _worker(args: argparse.Namespace) -> int:
     from app.worker import Worker
 
     settings = Settings.from_env()
-    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds)
+    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds,
+                    lease_seconds=settings.worker_lease_seconds)
     if args.once:
         worker.recover()
         print(f"processed {worker.run_until_idle()} jobs")
@@ -115,7 +116,8 @@ def _process(engine, settings: Settings, models=None):
     from app.worker import Worker
 
     models = models or load_models()
-    worker = Worker(engine, models, settings.worker_poll_seconds)
+    worker = Worker(engine, models, settings.worker_poll_seconds,
+                    lease_seconds=settings.worker_lease_seconds)
     worker.recover()
     worker.run_until_idle()
     return models

@@ -15,7 +15,7 @@ from app.nlp import Models, load_models
 from app.routes import api_router
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
-from app.worker import Worker
+from app.worker import in_process_workers
 
 log = logging.getLogger("verbatim")
 
@@ -36,14 +36,16 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         app.state.engine = engine
         app.state.settings = settings
         app.state.models = models or load_models()
-        worker = Worker(engine, app.state.models, settings.worker_poll_seconds)
-        app.state.worker = worker
+        workers = in_process_workers(engine, app.state.models, settings)
+        app.state.worker = workers[0]
         if settings.worker_enabled:
-            worker.start()
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
