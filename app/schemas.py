@@ -43,7 +43,7 @@ class Accepted(BaseModel):
     call_id: int
     job_id: int | None
     external_id: str
-    status: Literal["queued", "unchanged", "replaced"]
+    status: Literal["queued", "unchanged", "replaced", "stale"]
 
 
 class JobOut(Out):

@@ -4,6 +4,7 @@ from models.call import Call, Participant, Utterance
 from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
+from models.webhook import WebhookDelivery
 from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "Participant",
     "RosterEntry",
     "Utterance",
+    "WebhookDelivery",
     "Workspace",
 ]
