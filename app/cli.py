@@ -1,4 +1,4 @@
-"""The `verbatim` command: serve, worker, ingest, keys create, rebuild, demo."""
+"""The `verbatim` command: serve, worker, ingest, keys create|list|revoke, rebuild, demo."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="create a key (and the workspace if needed)")
     create.add_argument("--workspace", required=True)
     create.set_defaults(func=_keys_create)
+    listing = keys.add_parser("list", help="list a workspace's keys (id, prefix, state)")
+    listing.add_argument("--workspace", required=True)
+    listing.set_defaults(func=_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key, named by its id or prefix")
+    revoke.add_argument("key", help="the key's id or its printed prefix (vb_...)")
+    revoke.set_defaults(func=_keys_revoke)
     rebuild = sub.add_parser("rebuild", help="re-cluster a workspace now")
     rebuild.add_argument("--workspace", default="demo")
     rebuild.set_defaults(func=_rebuild)
@@ -96,6 +102,41 @@ def _keys_create(args: argparse.Namespace) -> int:
         key = create_api_key(session=session, workspace=workspace)
     print(f"workspace {args.workspace!r}: new API key (shown once):")
     print(key)
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.services.keys import list_keys
+    from models import Workspace
+
+    with session_scope(_engine(Settings.from_env())) as session:
+        workspace = session.exec(select(Workspace).where(Workspace.name == args.workspace)).first()
+        if workspace is None:
+            print(f"no workspace {args.workspace!r}", file=sys.stderr)
+            return 1
+        for key in list_keys(session=session, workspace_id=workspace.id):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            print(f"{key.id}\t{key.prefix}...\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from app.db import session_scope
+    from app.errors import VerbatimError
+    from app.services.keys import find_key, revoke_key, workspace_name
+
+    with session_scope(_engine(Settings.from_env())) as session:
+        try:
+            key = find_key(session=session, ref=args.key)
+        except VerbatimError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        revoke_key(session=session, workspace_id=key.workspace_id, key_id=key.id)
+        print(f"key {key.id} ({key.prefix}...) of workspace "
+              f"{workspace_name(session=session, key=key)!r} is revoked")
     return 0
 
 

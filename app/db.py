@@ -1,4 +1,4 @@
-"""Database engine and sessions; tables are created on start."""
+"""Database engine and sessions."""
 
 from __future__ import annotations
 
@@ -30,8 +30,34 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(_conn, _cursor, statement, parameters, _context, executemany):
+    """PostgreSQL text cannot hold a NUL character: it is dropped from every text value
+    (stored text, metadata, names, filter values), on both databases, so that they agree."""
+    # a batch is a list of rows, except a batched insert, which arrives as one flat mapping
+    if executemany and isinstance(parameters, (list, tuple)) and parameters \
+            and isinstance(parameters[0], (dict, list, tuple)):
+        return statement, type(parameters)(_clean(p) for p in parameters)
+    return statement, _clean(parameters)
+
+
+def _clean(params):
+    if isinstance(params, dict):
+        if not any(isinstance(v, str) and "\x00" in v for v in params.values()):
+            return params
+        return {k: v.replace("\x00", "") if isinstance(v, str) else v
+                for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        if not any(isinstance(v, str) and "\x00" in v for v in params):
+            return params
+        return type(params)(v.replace("\x00", "") if isinstance(v, str) else v
+                            for v in params)
+    return params
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

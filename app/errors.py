@@ -87,4 +87,6 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(_body(code, str(exc.detail), {}), exc.status_code)
+        # exc.headers carries Allow on a 405
+        return JSONResponse(_body(code, str(exc.detail), {}), exc.status_code,
+                            headers=exc.headers)

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from app.db import create_tables, make_engine
 from app.errors import install_handlers
 from app.nlp import Models, load_models
+from app.openapi import install_openapi
 from app.routes import api_router
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_handlers(app)
+    install_openapi(app)
     app.include_router(api_router)
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

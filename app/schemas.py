@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Out(BaseModel):
@@ -160,4 +160,6 @@ class FeedOut(BaseModel):
 
 
 class ClusterPatch(BaseModel):
-    label: str = Field(min_length=1, max_length=300)
+    # surrounding blanks are dropped first, so a blank label is refused
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=300)]

@@ -26,7 +26,8 @@ def new_webhook_secret(session: SessionDep, workspace: WorkspaceDep) -> dict:
             "secret": rotate_secret(session=session, workspace=workspace)}
 
 
-@router.post("/hooks/{source}", response_model=Accepted, status_code=202)
+@router.post("/hooks/{source}", response_model=Accepted, status_code=202, responses={
+    200: {"model": Accepted, "description": "unchanged, a replayed delivery, or stale"}})
 async def receive_hook(
     source: str, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep,

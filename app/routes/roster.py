@@ -3,7 +3,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import RowId, SessionDep, WorkspaceDep
 from app.schemas import JobRef
 from app.services.calls import get_call
 from app.services.roles import set_roster, set_speaker_role
@@ -38,7 +38,7 @@ def write_roster(body: Roster, session: SessionDep, workspace: WorkspaceDep) -> 
 
 
 @router.put("/calls/{call_id}/roles", response_model=JobRef, status_code=202)
-def write_speaker_role(call_id: int, body: SpeakerRole, session: SessionDep,
+def write_speaker_role(call_id: RowId, body: SpeakerRole, session: SessionDep,
                        workspace: WorkspaceDep) -> JobRef:
     """Set one speaker's role in a call (null: decide automatically); the call is reprocessed."""
     call = get_call(session=session, workspace_id=workspace.id, call_id=call_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from app.services import calls as calls_service
 from app.services.search import clusters_of
 from app.web.deps import PageWorkspaceDep
@@ -32,7 +32,7 @@ class Line:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-def call_page(call_id: int, request: Request, session: SessionDep,
+def call_page(call_id: RowId, request: Request, session: SessionDep,
               workspace: PageWorkspaceDep) -> Response:
     call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)
     mentions = calls_service.mentions(session=session, call_id=call.id)
