@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY app app
 COPY pipelines pipelines
 COPY models models
+COPY migrations migrations
 COPY samples samples
 RUN pip install --no-cache-dir .
 

@@ -57,10 +57,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(settings: Settings):
-    from app.db import create_tables, make_engine
+    from app.db import make_engine, migrate
 
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    migrate(engine)
     return engine
 
 

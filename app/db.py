@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -68,8 +71,41 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# any constant: processes starting together on PostgreSQL migrate one after the other
+_MIGRATION_LOCK = 7_208_313
+
+
+class UnversionedDatabase(RuntimeError):
+    """Tables made before migrations existed: alembic cannot know what they hold."""
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrades the database to the newest revision; a new database gets every table."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
+        tables = set(inspect(connection).get_table_names())
+        if "workspace" in tables and "alembic_version" not in tables:
+            raise UnversionedDatabase(
+                "this database was created before migrations: recreate it (the demo's "
+                "verbatim.db can simply be deleted), or, if its tables match this version, "
+                "mark it with `alembic stamp head` (README: Upgrading)")
+        command.upgrade(alembic_config(connection), "head")
+
+
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Kept for tests and tools: the same as migrate()."""
+    migrate(engine)
 
 
 @contextmanager

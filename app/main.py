@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.db import create_tables, make_engine
+from app.db import make_engine, migrate
 from app.errors import install_handlers
 from app.nlp import Models, load_models
 from app.openapi import install_openapi
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        create_tables(engine)
+        migrate(engine)
         app.state.engine = engine
         app.state.settings = settings
         app.state.models = models or load_models()

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import create_tables, make_engine, session_scope
+from app.db import make_engine, migrate, session_scope
 from app.services.jobs import (
     LeaseLost,
     claim_next,
@@ -32,7 +32,7 @@ LEASE = 30.0
 @pytest.fixture
 def engine(db_url):
     engine = make_engine(db_url)
-    create_tables(engine)
+    migrate(engine)
     yield engine
     engine.dispose()
 
