@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +72,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# the repository's migrations/; an installed copy (the Docker image) names it in the environment
+MIGRATIONS = Path(os.environ.get("VERBATIM_MIGRATIONS")
+                  or Path(__file__).resolve().parent.parent / "migrations")
 # any constant: processes starting together on PostgreSQL migrate one after the other
 _MIGRATION_LOCK = 7_208_313
 
