@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from app.logs import configure as configure_logging
 from app.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -15,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     return int(args.func(args) or 0)
 
 
@@ -86,6 +88,7 @@ def _worker(args: argparse.Namespace) -> int:
         worker.recover()
         print(f"processed {worker.run_until_idle()} jobs")
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     try:
         worker.run_forever()
     except KeyboardInterrupt:

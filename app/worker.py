@@ -71,7 +71,8 @@ class Worker:
         return done
 
     def _run(self, claimed: Job) -> None:
-        extra = {"job_id": claimed.id, "call_id": claimed.call_id, "kind": claimed.kind}
+        extra = {"job_id": claimed.id, "call_id": claimed.call_id, "kind": claimed.kind,
+                 "worker_id": self.worker_id}
         log.info("job %s (%s) started", claimed.id, claimed.kind, extra=extra)
         started = time.perf_counter()
         try:
@@ -91,7 +92,8 @@ class Worker:
                 fail(session=session, job_id=claimed.id, worker_id=self.worker_id,
                      error=f"{type(exc).__name__}: {exc}"[:4000])
             return
-        log.info("job %s done in %.2f s", claimed.id, time.perf_counter() - started, extra=extra)
+        seconds = time.perf_counter() - started
+        log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
 
     @contextmanager
     def _heartbeat(self, job_id: int) -> Iterator[None]:
@@ -120,6 +122,10 @@ class Worker:
         self._thread = threading.Thread(target=self.run_forever, name=self.worker_id,
                                         daemon=True)
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Stops after the job in hand (a rolling restart's SIGTERM)."""
+        self._stop.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

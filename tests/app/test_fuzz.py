@@ -3,7 +3,7 @@ document (valid and invalid ones), against the app on SQLite and PostgreSQL. No 
 be a 5xx, and every answer must be documented: status, content type and body schema.
 
 Marked `fuzz` (and `slow`: search runs the real embedder), so the fast loop skips it;
-`make test` runs it. VERBATIM_FUZZ_EXAMPLES sets the examples per operation (default 30)."""
+`make test` runs it. VERBATIM_FUZZ_EXAMPLES sets the examples per operation (default 20)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from app.settings import Settings
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
-EXAMPLES = int(os.environ.get("VERBATIM_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("VERBATIM_FUZZ_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 TALLY: Counter[str] = Counter()
