@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine, migrate
 from app.errors import install_handlers
+from app.metrics import Metrics, install_metrics
 from app.nlp import Models, load_models
 from app.openapi import install_openapi
 from app.routes import api_router
@@ -36,8 +38,11 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         migrate(engine)
         app.state.engine = engine
         app.state.settings = settings
+        started = time.perf_counter()
         app.state.models = models or load_models()
-        workers = in_process_workers(engine, app.state.models, settings)
+        metrics.model_load.set(time.perf_counter() - started)
+        metrics.watch_jobs(engine)
+        workers = in_process_workers(engine, app.state.models, settings, metrics=metrics)
         app.state.worker = workers[0]
         if settings.worker_enabled:
             for worker in workers:
@@ -52,6 +57,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_handlers(app)
     install_openapi(app)
+    metrics = Metrics()
+    install_metrics(app, metrics)
     app.include_router(api_router)
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

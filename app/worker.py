@@ -34,7 +34,7 @@ CALL_KINDS = ("process_call", "roles")
 class Worker:
     def __init__(self, engine: Engine, models: Models, poll_seconds: float = 0.5, *,
                  lease_seconds: float = 60.0, kinds: Sequence[str] | None = None,
-                 name: str = "worker") -> None:
+                 name: str = "worker", metrics=None) -> None:
         self.engine = engine
         self.models = models
         self.poll_seconds = poll_seconds
@@ -44,6 +44,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_recovery: float | None = None
+        self.metrics = metrics  # app.metrics.Metrics, when the process serves /metrics
 
     def recover(self) -> int:
         """Jobs whose worker stopped renewing their heartbeat are queued again (or failed)."""
@@ -85,15 +86,22 @@ class Worker:
         except LeaseLost:
             log.warning("job %s was taken back from this worker: its result is dropped",
                         claimed.id, extra=extra)
+            self._observe(claimed.kind, "lease_lost", started)
             return
         except Exception as exc:  # any failure is recorded on the job, never lost
             log.exception("job %s failed", claimed.id, extra=extra)
             with session_scope(self.engine) as session:
                 fail(session=session, job_id=claimed.id, worker_id=self.worker_id,
                      error=f"{type(exc).__name__}: {exc}"[:4000])
+            self._observe(claimed.kind, "error", started)
             return
+        self._observe(claimed.kind, "done", started)
         seconds = time.perf_counter() - started
         log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
+
+    def _observe(self, kind: str, outcome: str, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.job_seconds.labels(kind, outcome).observe(time.perf_counter() - started)
 
     @contextmanager
     def _heartbeat(self, job_id: int) -> Iterator[None]:
@@ -146,10 +154,11 @@ class Worker:
                 self._stop.wait(self.poll_seconds)
 
 
-def in_process_workers(engine: Engine, models: Models, settings) -> list[Worker]:
+def in_process_workers(engine: Engine, models: Models, settings,
+                       metrics=None) -> list[Worker]:
     """The server's own workers: one for every kind, and a lane for calls only, so that a
     call is processed while a long rebuild runs."""
-    common = {"lease_seconds": settings.worker_lease_seconds}
+    common = {"lease_seconds": settings.worker_lease_seconds, "metrics": metrics}
     return [Worker(engine, models, settings.worker_poll_seconds, name="all", **common),
             Worker(engine, models, settings.worker_poll_seconds, kinds=CALL_KINDS,
                    name="calls", **common)]
