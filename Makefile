@@ -66,5 +66,9 @@ bench-cluster: install
 bench-scale: install
 	$(BIN)/python benchmarks/cluster_scale.py
 
+SOAK_ARGS ?= --calls 2000 --apis 2 --workers 3 --kill-every 20
+soak: install
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
+
 bench-parse: install
 	$(BIN)/python benchmarks/parse_throughput.py
