@@ -65,6 +65,8 @@ class Fleet:
                     "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         self.logs = logs
         self.workers: dict[int, subprocess.Popen] = {}
+        self.worker_logs: dict[int, Path] = {}
+        self.born: dict[int, float] = {}
         self.deaths: dict[int, float] = {}  # pid -> when it was killed or stopped
         self.apis: list[tuple[subprocess.Popen, str]] = []
         self.kills = self.restarts = 0
@@ -72,7 +74,8 @@ class Fleet:
 
     def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
         self._n += 1
-        log = open(self.logs / f"{name}-{self._n}.log", "w")  # noqa: SIM115
+        self.last_log = self.logs / f"{name}-{self._n}.log"
+        log = open(self.last_log, "w")  # noqa: SIM115
         return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -85,6 +88,14 @@ class Fleet:
 
     def start_worker(self, slot: int) -> None:
         self.workers[slot] = self._spawn(["worker"], f"worker{slot}")
+        self.worker_logs[slot] = self.last_log
+        self.born[slot] = time.time()
+
+    def working(self) -> list[int]:
+        """Workers that have loaded their models and run a job: killing one that is still
+        starting (a minute on a loaded machine) would test nothing."""
+        return [slot for slot, path in self.worker_logs.items()
+                if '"job_id"' in path.read_text(errors="replace")]
 
     def kill(self, slot: int) -> None:
         proc = self.workers[slot]
@@ -158,13 +169,20 @@ def _post(client: httpx.Client, urls: list[str], key: str, body: dict) -> int:
 
 
 def _chaos(fleet: Fleet, every: float, stop: threading.Event) -> None:
+    """Every `every` seconds kill -9 a working worker; every other round, restart another one
+    (SIGTERM, it finishes its job), so that over the run each worker is restarted in turn."""
     rng = random.Random(1)
+    rounds = 0
     while not stop.wait(every):
-        slots = list(fleet.workers)
-        victim = rng.choice(slots)
+        working = fleet.working()
+        if not working:
+            continue
+        victim = rng.choice(working)
         fleet.kill(victim)
-        if not stop.wait(every / 2):  # a rolling restart of one of the others
-            fleet.restart(rng.choice([s for s in slots if s != victim] or slots))
+        rounds += 1
+        others = [s for s in fleet.working() if s != victim]
+        if rounds % 2 == 0 and others:
+            fleet.restart(others[rounds // 2 % len(others)])
 
 
 def _overlaps(logs: Path, deaths: dict[int, float], end: float) -> int:
@@ -207,6 +225,8 @@ def main() -> int:
     ap.add_argument("--lease", type=int, default=15, help="worker lease seconds")
     ap.add_argument("--max-seconds", type=float, default=1800.0)
     ap.add_argument("--logs", type=Path, default=Path("/tmp/verbatim-soak"))
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless nothing was lost, run twice or stuck (CI)")
     args = ap.parse_args()
     if not args.database_url or not args.database_url.startswith("postgres"):
         raise SystemExit("--database-url must name a PostgreSQL database (it is emptied)")
@@ -256,16 +276,19 @@ def main() -> int:
         elapsed = time.time() - t0
         stop.set()
         chaos.join(timeout=180)
-        report(engine, args, fleet, changed, failed_posts, elapsed)
+        result = report(engine, args, fleet, changed, failed_posts, elapsed)
     finally:
         stop.set()
         fleet.stop()
         engine.dispose()
-    return 0
+    broken = (result["lost"] or result["run_twice_at_once"] or result["stuck"]
+              or result["failed_posts"] or result["changed_redelivery_wins"]
+              != f"{len(changed)}/{len(changed)}")
+    return 1 if args.check and broken else 0
 
 
 def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
-           elapsed: float) -> None:
+           elapsed: float) -> dict:
     with engine.connect() as conn:
         status = dict(conn.execute(text(
             "SELECT external_id, status FROM call")).all())
@@ -292,6 +315,7 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
         "calls_per_min": round(processed / (elapsed / 60), 1), "seconds": round(elapsed, 1),
     }
     print(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":
