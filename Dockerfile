@@ -3,7 +3,8 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    VERBATIM_DATABASE_URL=sqlite:////data/verbatim.db
+    VERBATIM_DATABASE_URL=sqlite:////data/verbatim.db \
+    VERBATIM_MIGRATIONS=/srv/verbatim/migrations
 
 WORKDIR /srv/verbatim
 # torch first, from the CPU index, so sentence-transformers does not pull a CUDA build
@@ -12,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY app app
 COPY pipelines pipelines
 COPY models models
+COPY migrations migrations
 COPY samples samples
 RUN pip install --no-cache-dir .
 

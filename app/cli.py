@@ -1,12 +1,14 @@
-"""The `verbatim` command: serve, worker, ingest, keys create, rebuild, demo."""
+"""The `verbatim` command: serve, worker, ingest, keys create|list|revoke, rebuild, demo."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from app.logs import configure as configure_logging
 from app.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -15,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     return int(args.func(args) or 0)
 
 
@@ -39,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="create a key (and the workspace if needed)")
     create.add_argument("--workspace", required=True)
     create.set_defaults(func=_keys_create)
+    listing = keys.add_parser("list", help="list a workspace's keys (id, prefix, state)")
+    listing.add_argument("--workspace", required=True)
+    listing.set_defaults(func=_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key, named by its id or prefix")
+    revoke.add_argument("key", help="the key's id or its printed prefix (vb_...)")
+    revoke.set_defaults(func=_keys_revoke)
     rebuild = sub.add_parser("rebuild", help="re-cluster a workspace now")
     rebuild.add_argument("--workspace", default="demo")
     rebuild.set_defaults(func=_rebuild)
@@ -51,10 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(settings: Settings):
-    from app.db import create_tables, make_engine
+    from app.db import make_engine, migrate
 
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    migrate(engine)
     return engine
 
 
@@ -74,11 +82,13 @@ def _worker(args: argparse.Namespace) -> int:
     from app.worker import Worker
 
     settings = Settings.from_env()
-    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds)
+    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds,
+                    lease_seconds=settings.worker_lease_seconds)
     if args.once:
         worker.recover()
         print(f"processed {worker.run_until_idle()} jobs")
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     try:
         worker.run_forever()
     except KeyboardInterrupt:
@@ -95,6 +105,41 @@ def _keys_create(args: argparse.Namespace) -> int:
         key = create_api_key(session=session, workspace=workspace)
     print(f"workspace {args.workspace!r}: new API key (shown once):")
     print(key)
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.services.keys import list_keys
+    from models import Workspace
+
+    with session_scope(_engine(Settings.from_env())) as session:
+        workspace = session.exec(select(Workspace).where(Workspace.name == args.workspace)).first()
+        if workspace is None:
+            print(f"no workspace {args.workspace!r}", file=sys.stderr)
+            return 1
+        for key in list_keys(session=session, workspace_id=workspace.id):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            print(f"{key.id}\t{key.prefix}...\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from app.db import session_scope
+    from app.errors import VerbatimError
+    from app.services.keys import find_key, revoke_key, workspace_name
+
+    with session_scope(_engine(Settings.from_env())) as session:
+        try:
+            key = find_key(session=session, ref=args.key)
+        except VerbatimError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        revoke_key(session=session, workspace_id=key.workspace_id, key_id=key.id)
+        print(f"key {key.id} ({key.prefix}...) of workspace "
+              f"{workspace_name(session=session, key=key)!r} is revoked")
     return 0
 
 
@@ -115,7 +160,8 @@ def _process(engine, settings: Settings, models=None):
     from app.worker import Worker
 
     models = models or load_models()
-    worker = Worker(engine, models, settings.worker_poll_seconds)
+    worker = Worker(engine, models, settings.worker_poll_seconds,
+                    lease_seconds=settings.worker_lease_seconds)
     worker.recover()
     worker.run_until_idle()
     return models

@@ -1,14 +1,18 @@
-"""Database engine and sessions; tables are created on start."""
+"""Database engine and sessions."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -30,8 +34,34 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(_conn, _cursor, statement, parameters, _context, executemany):
+    """PostgreSQL text cannot hold a NUL character: it is dropped from every text value
+    (stored text, metadata, names, filter values), on both databases, so that they agree."""
+    # a batch is a list of rows, except a batched insert, which arrives as one flat mapping
+    if executemany and isinstance(parameters, (list, tuple)) and parameters \
+            and isinstance(parameters[0], (dict, list, tuple)):
+        return statement, type(parameters)(_clean(p) for p in parameters)
+    return statement, _clean(parameters)
+
+
+def _clean(params):
+    if isinstance(params, dict):
+        if not any(isinstance(v, str) and "\x00" in v for v in params.values()):
+            return params
+        return {k: v.replace("\x00", "") if isinstance(v, str) else v
+                for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        if not any(isinstance(v, str) and "\x00" in v for v in params):
+            return params
+        return type(params)(v.replace("\x00", "") if isinstance(v, str) else v
+                            for v in params)
+    return params
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -42,8 +72,43 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# the repository's migrations/; an installed copy (the Docker image) names it in the environment
+MIGRATIONS = Path(os.environ.get("VERBATIM_MIGRATIONS")
+                  or Path(__file__).resolve().parent.parent / "migrations")
+# any constant: processes starting together on PostgreSQL migrate one after the other
+_MIGRATION_LOCK = 7_208_313
+
+
+class UnversionedDatabase(RuntimeError):
+    """Tables made before migrations existed: alembic cannot know what they hold."""
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrades the database to the newest revision; a new database gets every table."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
+        tables = set(inspect(connection).get_table_names())
+        if "workspace" in tables and "alembic_version" not in tables:
+            raise UnversionedDatabase(
+                "this database was created before migrations: recreate it (the demo's "
+                "verbatim.db can simply be deleted), or, if its tables match this version, "
+                "mark it with `alembic stamp head` (README: Upgrading)")
+        command.upgrade(alembic_config(connection), "head")
+
+
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Kept for tests and tools: the same as migrate()."""
+    migrate(engine)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -14,6 +14,7 @@ from app.nlp import Models
 from app.services.workspaces import authenticate
 from app.settings import Settings
 from models import Workspace
+from models.base import MAX_ID
 
 _bearer = HTTPBearer(auto_error=False, description="A workspace API key (`vb_...`).")
 
@@ -46,3 +47,6 @@ def get_models(request: Request) -> Models:
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelsDep = Annotated[Models, Depends(get_models)]
+
+# every row id in a path: a number no column can hold is a 422, never a database error
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id", examples=[1])]

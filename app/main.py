@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.db import create_tables, make_engine
+from app.db import make_engine, migrate
 from app.errors import install_handlers
+from app.metrics import Metrics, install_metrics
 from app.nlp import Models, load_models
+from app.openapi import install_openapi
 from app.routes import api_router
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
-from app.worker import Worker
+from app.worker import in_process_workers
 
 log = logging.getLogger("verbatim")
 
@@ -32,22 +35,30 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        create_tables(engine)
+        migrate(engine)
         app.state.engine = engine
         app.state.settings = settings
+        started = time.perf_counter()
         app.state.models = models or load_models()
-        worker = Worker(engine, app.state.models, settings.worker_poll_seconds)
-        app.state.worker = worker
+        metrics.model_load.set(time.perf_counter() - started)
+        metrics.watch_jobs(engine)
+        workers = in_process_workers(engine, app.state.models, settings, metrics=metrics)
+        app.state.worker = workers[0]
         if settings.worker_enabled:
-            worker.start()
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_handlers(app)
+    install_openapi(app)
+    metrics = Metrics()
+    install_metrics(app, metrics)
     app.include_router(api_router)
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

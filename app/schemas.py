@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Out(BaseModel):
@@ -43,7 +43,7 @@ class Accepted(BaseModel):
     call_id: int
     job_id: int | None
     external_id: str
-    status: Literal["queued", "unchanged", "replaced"]
+    status: Literal["queued", "unchanged", "replaced", "stale"]
 
 
 class JobOut(Out):
@@ -197,4 +197,6 @@ class OtherPage(BaseModel):
 
 
 class ClusterPatch(BaseModel):
-    label: str = Field(min_length=1, max_length=300)
+    # surrounding blanks are dropped first, so a blank label is refused
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=300)]

@@ -24,6 +24,7 @@ class Settings:
     max_utterance_chars: int = 20_000
     worker_enabled: bool = True
     worker_poll_seconds: float = 0.5
+    worker_lease_seconds: float = 60.0
     webhook_tolerance_seconds: int = 300
     session_secret: str = ""
 
@@ -35,6 +36,7 @@ class Settings:
             max_utterances=_int("VERBATIM_MAX_UTTERANCES", cls.max_utterances),
             max_utterance_chars=_int("VERBATIM_MAX_UTTERANCE_CHARS", cls.max_utterance_chars),
             worker_enabled=_bool("VERBATIM_WORKER", cls.worker_enabled),
+            worker_lease_seconds=float(_int("VERBATIM_WORKER_LEASE", 60)),
             webhook_tolerance_seconds=_int("VERBATIM_WEBHOOK_TOLERANCE", 300),
             session_secret=os.environ.get("VERBATIM_SESSION_SECRET", ""),
         )

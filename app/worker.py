@@ -1,4 +1,9 @@
-"""The job worker: a thread inside the server by default, or its own process (`verbatim worker`)."""
+"""The job worker: threads inside the server by default, or its own process (`verbatim worker`).
+
+Any number of workers may share a PostgreSQL database; SQLite allows one process. Each
+worker renews the heartbeat of the job it runs, takes back jobs whose worker stopped
+renewing theirs (killed, out of memory), and settles a job only while it still holds it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import logging
 import os
 import socket
 import threading
-import traceback
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -14,33 +22,47 @@ from sqlmodel import Session
 from app.db import session_scope
 from app.jobs import run_job
 from app.nlp import Models
-from app.services.jobs import claim_next, finish, requeue_stale
+from app.services.jobs import LeaseLost, claim_next, complete, fail, heartbeat, recover_stalled
 from models import Job
 
 log = logging.getLogger("verbatim.worker")
 
+# the kinds a call lane runs, so that a call never waits behind a long rebuild
+CALL_KINDS = ("process_call", "roles")
+
 
 class Worker:
-    def __init__(self, engine: Engine, models: Models, poll_seconds: float = 0.5) -> None:
+    def __init__(self, engine: Engine, models: Models, poll_seconds: float = 0.5, *,
+                 lease_seconds: float = 60.0, kinds: Sequence[str] | None = None,
+                 name: str = "worker", metrics=None) -> None:
         self.engine = engine
         self.models = models
         self.poll_seconds = poll_seconds
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.lease_seconds = lease_seconds
+        self.kinds = tuple(kinds) if kinds else None
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_recovery: float | None = None
+        self.metrics = metrics  # app.metrics.Metrics, when the process serves /metrics
 
     def recover(self) -> int:
-        """Jobs a dead process left running are queued again (called once at start)."""
+        """Jobs whose worker stopped renewing their heartbeat are queued again (or failed)."""
+        self._last_recovery = time.monotonic()
         with session_scope(self.engine) as session:
-            return requeue_stale(session=session)
+            count = recover_stalled(session=session, lease_seconds=self.lease_seconds)
+        if count:
+            log.warning("recovered %d stalled jobs", count)
+        return count
 
     def run_once(self) -> bool:
-        """Claims and runs one job; False when the queue was empty."""
+        """Claims and runs one job; False when no job was ready."""
         with Session(self.engine, expire_on_commit=False) as session:
-            job = claim_next(session=session, worker_id=self.worker_id)
+            job = claim_next(session=session, worker_id=self.worker_id, kinds=self.kinds)
         if job is None:
             return False
-        self._run(job)
+        with self._heartbeat(job.id):
+            self._run(job)
         return True
 
     def run_until_idle(self, max_jobs: int = 100_000) -> int:
@@ -49,23 +71,69 @@ class Worker:
             done += 1
         return done
 
-    def _run(self, job: Job) -> None:
-        error: str | None = None
+    def _run(self, claimed: Job) -> None:
+        extra = {"job_id": claimed.id, "call_id": claimed.call_id, "kind": claimed.kind,
+                 "worker_id": self.worker_id}
+        log.info("job %s (%s) started", claimed.id, claimed.kind, extra=extra)
+        started = time.perf_counter()
         try:
             with session_scope(self.engine) as session:
-                job = session.merge(job)
+                job = session.get(Job, claimed.id)
+                if job is None:
+                    return
                 run_job(session=session, job=job, models=self.models)
-        except Exception as exc:  # noqa: BLE001 — any failure is recorded on the job, never lost
-            log.error("job %s failed: %s", job.id, traceback.format_exc())
-            error = f"{type(exc).__name__}: {exc}"
-        with session_scope(self.engine) as session:
-            job = session.merge(job)
-            finish(session=session, job=job, error=error)
+                complete(session=session, job_id=job.id, worker_id=self.worker_id)
+        except LeaseLost:
+            log.warning("job %s was taken back from this worker: its result is dropped",
+                        claimed.id, extra=extra)
+            self._observe(claimed.kind, "lease_lost", started)
+            return
+        except Exception as exc:  # any failure is recorded on the job, never lost
+            log.exception("job %s failed", claimed.id, extra=extra)
+            with session_scope(self.engine) as session:
+                fail(session=session, job_id=claimed.id, worker_id=self.worker_id,
+                     error=f"{type(exc).__name__}: {exc}"[:4000])
+            self._observe(claimed.kind, "error", started)
+            return
+        self._observe(claimed.kind, "done", started)
+        seconds = time.perf_counter() - started
+        log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
+
+    def _observe(self, kind: str, outcome: str, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.job_seconds.labels(kind, outcome).observe(time.perf_counter() - started)
+
+    @contextmanager
+    def _heartbeat(self, job_id: int) -> Iterator[None]:
+        """Renews the job's heartbeat from a side thread while the job runs."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease_seconds / 4):
+                try:
+                    with session_scope(self.engine) as session:
+                        if not heartbeat(session=session, job_id=job_id,
+                                         worker_id=self.worker_id):
+                            return
+                except Exception:  # the database may be briefly unavailable: try again
+                    log.exception("heartbeat of job %s failed", job_id)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def start(self) -> None:
-        self.recover()
-        self._thread = threading.Thread(target=self._loop, name="verbatim-worker", daemon=True)
+        self._thread = threading.Thread(target=self.run_forever, name=self.worker_id,
+                                        daemon=True)
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Stops after the job in hand (a rolling restart's SIGTERM)."""
+        self._stop.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -73,15 +141,24 @@ class Worker:
             self._thread.join(timeout)
 
     def run_forever(self) -> None:
-        self.recover()
-        self._loop()
-
-    def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if (self._last_recovery is None
+                        or time.monotonic() - self._last_recovery > self.lease_seconds / 2):
+                    self.recover()
                 busy = self.run_once()
             except Exception:  # the database may be briefly unavailable: keep polling
                 log.exception("worker poll failed")
                 busy = False
             if not busy:
                 self._stop.wait(self.poll_seconds)
+
+
+def in_process_workers(engine: Engine, models: Models, settings,
+                       metrics=None) -> list[Worker]:
+    """The server's own workers: one for every kind, and a lane for calls only, so that a
+    call is processed while a long rebuild runs."""
+    common = {"lease_seconds": settings.worker_lease_seconds, "metrics": metrics}
+    return [Worker(engine, models, settings.worker_poll_seconds, name="all", **common),
+            Worker(engine, models, settings.worker_poll_seconds, kinds=CALL_KINDS,
+                   name="calls", **common)]

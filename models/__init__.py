@@ -5,6 +5,7 @@ from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
 from models.roles import RoleCorrection
+from models.webhook import WebhookDelivery
 from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "RoleCorrection",
     "RosterEntry",
     "Utterance",
+    "WebhookDelivery",
     "Workspace",
 ]

@@ -24,3 +24,7 @@ def json_column() -> Column:
 
 def blob_column() -> Column:
     return Column(LargeBinary, nullable=True)
+
+
+# ids are 32-bit integers on every database (PostgreSQL's SERIAL): anything larger names no row
+MAX_ID = 2**31 - 1

@@ -4,12 +4,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.deps import SessionDep, SettingsDep, WorkspaceDep
+from app.deps import RowId, SessionDep, SettingsDep, WorkspaceDep
 from app.routes.body import read_limited
 from app.schemas import Accepted, CallOut, MentionOut, NativeCall
 from app.services import calls as calls_service
 from app.services.calls import IngestResult
 from app.services.ingest import ingest_batch, ingest_bytes
+from models.base import MAX_ID
 from pipelines.formats import FORMATS
 from pipelines.types import CallMeta
 
@@ -45,7 +46,8 @@ def respond(result: IngestResult, response: Response) -> Accepted:
     return body
 
 
-@router.post("/calls", response_model=Accepted, status_code=202, openapi_extra=_BODY_DOC)
+@router.post("/calls", response_model=Accepted, status_code=202, openapi_extra=_BODY_DOC,
+             responses={200: {"model": Accepted, "description": "unchanged: already stored"}})
 async def post_call(
     request: Request, response: Response, session: SessionDep, workspace: WorkspaceDep,
     settings: SettingsDep,
@@ -87,7 +89,7 @@ async def post_calls_batch(request: Request, session: SessionDep, workspace: Wor
 @router.get("/calls")
 def list_calls(session: SessionDep, workspace: WorkspaceDep,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+               offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict:
     """Calls of the workspace, newest first."""
     rows = calls_service.list_calls(session=session, workspace_id=workspace.id,
                                     limit=limit, offset=offset)
@@ -97,7 +99,7 @@ def list_calls(session: SessionDep, workspace: WorkspaceDep,
 
 
 @router.get("/calls/{call_id}", response_model=CallOut)
-def read_call(call_id: int, session: SessionDep, workspace: WorkspaceDep) -> CallOut:
+def read_call(call_id: RowId, session: SessionDep, workspace: WorkspaceDep) -> CallOut:
     """A call with its processing status, participants, utterances and mentions."""
     call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)
     return CallOut(
@@ -110,7 +112,7 @@ def read_call(call_id: int, session: SessionDep, workspace: WorkspaceDep) -> Cal
 
 
 @router.get("/calls/{call_id}/mentions", response_model=list[MentionOut])
-def read_call_mentions(call_id: int, session: SessionDep,
+def read_call_mentions(call_id: RowId, session: SessionDep,
                        workspace: WorkspaceDep) -> list[MentionOut]:
     """The objections, questions and pain phrases extracted from a call, as exact quotes."""
     call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)

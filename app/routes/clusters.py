@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import RowId, SessionDep, WorkspaceDep
 from app.schemas import ClusterPatch, JobRef
 from app.services import clusters as service
 from app.services.cluster_view import cluster_detail, cluster_mentions_page
@@ -27,7 +27,7 @@ def list_clusters(session: SessionDep, workspace: WorkspaceDep,
 
 
 @router.get("/clusters/{cluster_id}")
-def read_cluster(cluster_id: int, session: SessionDep, workspace: WorkspaceDep) -> dict:
+def read_cluster(cluster_id: RowId, session: SessionDep, workspace: WorkspaceDep) -> dict:
     """A cluster with its label, keywords, category and phrasing variants with counts."""
     cluster = service.get_cluster(session=session, workspace_id=workspace.id,
                                   cluster_id=cluster_id)
@@ -35,7 +35,7 @@ def read_cluster(cluster_id: int, session: SessionDep, workspace: WorkspaceDep) 
 
 
 @router.patch("/clusters/{cluster_id}")
-def patch_cluster(cluster_id: int, patch: ClusterPatch, session: SessionDep,
+def patch_cluster(cluster_id: RowId, patch: ClusterPatch, session: SessionDep,
                   workspace: WorkspaceDep) -> dict:
     """Set a cluster's label; a user's label survives every rebuild."""
     cluster = service.get_cluster(session=session, workspace_id=workspace.id,
@@ -46,7 +46,7 @@ def patch_cluster(cluster_id: int, patch: ClusterPatch, session: SessionDep,
 
 @router.get("/clusters/{cluster_id}/mentions")
 def read_cluster_mentions(
-    cluster_id: int, session: SessionDep, workspace: WorkspaceDep,
+    cluster_id: RowId, session: SessionDep, workspace: WorkspaceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
 ) -> dict:
     """Every member of a cluster, most representative first, with pagination."""

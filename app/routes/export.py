@@ -3,11 +3,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import RowId, SessionDep, WorkspaceDep
 from app.services import clusters as clusters_service
 from app.services.export import brief_markdown, clusters_csv, quotes_csv, slug
 from app.services.feed import FEED_KINDS, FeedFilters
-from models.base import aware, utcnow
+from models.base import MAX_ID, aware, utcnow
 from pipelines.types import KINDS
 
 router = APIRouter(tags=["export"])
@@ -64,7 +64,7 @@ def export_clusters(
 def export_quotes(
     session: SessionDep, workspace: WorkspaceDep, filters: FiltersDep,
     kind: Literal["objection", "question", "pain"] | None = None,
-    cluster_id: int | None = None,
+    cluster_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Every clustered quote as CSV, with its speaker, account, call, date and timestamp.
     Narrow it to a mention kind, one cluster, or the feed's filters."""
@@ -80,7 +80,7 @@ def export_quotes(
 
 @router.get("/clusters/{cluster_id}/brief.md", response_class=Response,
             responses={200: {"content": {"text/markdown": {}}}})
-def cluster_brief(cluster_id: int, session: SessionDep, workspace: WorkspaceDep) -> Response:
+def cluster_brief(cluster_id: RowId, session: SessionDep, workspace: WorkspaceDep) -> Response:
     """A Markdown content brief for one cluster: its label, why it matters in numbers
     (mentions, calls, accounts, lost-deal share, trend) and the ten best verbatim quotes
     with their sources."""

@@ -3,7 +3,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import RowId, SessionDep, WorkspaceDep
 from app.schemas import JobRef
 from app.services.calls import get_call
 from app.services.calls import participants as call_participants
@@ -54,7 +54,7 @@ def write_roster(body: Roster, session: SessionDep, workspace: WorkspaceDep) -> 
 
 
 @router.put("/calls/{call_id}/roles", response_model=JobRef, status_code=202)
-def write_speaker_role(call_id: int, body: SpeakerRole, session: SessionDep,
+def write_speaker_role(call_id: RowId, body: SpeakerRole, session: SessionDep,
                        workspace: WorkspaceDep) -> JobRef:
     """Correct one speaker's role in a call (null: decide automatically again). The call is
     reprocessed, and for a named speaker the workspace learns it: every call with that person

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.errors import VerbatimError, from_parse_error
+from app.errors import Unprocessable, VerbatimError, from_parse_error
 from app.services.calls import IngestResult, ingest
 from app.settings import Settings
-from pipelines.formats import Limits, parse
+from pipelines.formats import FORMATS, Limits, parse
 from pipelines.types import CallMeta, ParseError
 
 MAX_BATCH = 100
@@ -45,6 +45,11 @@ def ingest_batch(*, session: Session, workspace_id: int, body: bytes,
     out: list[BatchItem] = []
     for index, item in enumerate(items):
         fmt = item.pop("format", None) if isinstance(item, dict) else None
+        if fmt is not None and not isinstance(fmt, str):
+            out.append(BatchItem(index=index, error=Unprocessable(
+                "format must be a string naming a format", code="invalid_field",
+                detail={"field": f"calls.{index}.format", "known": list(FORMATS)})))
+            continue
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8")
         try:
             conv = parse(raw, content_type="application/json", fmt=fmt, meta=CallMeta(),
@@ -67,6 +72,8 @@ def _batch_items(body: bytes) -> list:
     except json.JSONDecodeError as exc:
         raise VerbatimError(f"body is not valid JSON: {exc.msg}", code="invalid_json",
                             detail={"line": exc.lineno, "column": exc.colno}) from exc
+    except RecursionError as exc:
+        raise VerbatimError("body is nested too deeply", code="invalid_json") from exc
     items = data.get("calls") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise VerbatimError("expected {\"calls\": [...]} with at least one call",

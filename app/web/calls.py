@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from app.services import calls as calls_service
 from app.services.roles import set_speaker_role, swap_roles
 from app.services.search import clusters_of
@@ -35,7 +35,7 @@ class Line:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-def call_page(call_id: int, request: Request, session: SessionDep,
+def call_page(call_id: RowId, request: Request, session: SessionDep,
               workspace: PageWorkspaceDep) -> Response:
     call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)
     mentions = calls_service.mentions(session=session, call_id=call.id)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from app.errors import Unprocessable
 from app.services import clusters as service
 from app.services.cluster_view import cluster_detail
@@ -41,7 +41,7 @@ def _page_number(raw: str | None) -> int:
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
-def cluster_page(cluster_id: int, request: Request, session: SessionDep,
+def cluster_page(cluster_id: RowId, request: Request, session: SessionDep,
                  workspace: PageWorkspaceDep) -> Response:
     cluster = service.get_cluster(session=session, workspace_id=workspace.id,
                                   cluster_id=cluster_id)
@@ -71,7 +71,7 @@ def cluster_page(cluster_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/clusters/{cluster_id}/label")
-def rename_cluster(cluster_id: int, session: SessionDep, workspace: PageWorkspaceDep,
+def rename_cluster(cluster_id: RowId, session: SessionDep, workspace: PageWorkspaceDep,
                    _csrf: CsrfDep, label: Annotated[str, Form()] = "") -> Response:
     """The same rename as PATCH /v1/clusters/{id}: the label then survives rebuilds."""
     label = label.strip()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from app.routes.export import CSV_TYPE, MARKDOWN_TYPE, attachment, stamp
 from app.services import clusters as clusters_service
 from app.services.export import brief_markdown, clusters_csv, quotes_csv, slug
 from app.web.deps import PageWorkspaceDep
 from app.web.filters import FeedQuery
 from app.web.routing import PageRoute
-from models.base import utcnow
+from models.base import MAX_ID, utcnow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, prefix="/export")
 
@@ -32,7 +32,7 @@ def quotes_download(request: Request, session: SessionDep,
     raw = request.query_params.get("cluster", "")
     if raw.isdigit():
         cluster = clusters_service.get_cluster(session=session, workspace_id=workspace.id,
-                                               cluster_id=int(raw))
+                                               cluster_id=int(raw) if int(raw) <= MAX_ID else 0)
         content = quotes_csv(session=session, workspace_id=workspace.id, kinds=[cluster.kind],
                              filters=FeedQuery().filters(), cluster_id=cluster.id)
         return attachment(content, f"verbatim-quotes-cluster-{cluster.id}-{stamp()}.csv",
@@ -44,7 +44,7 @@ def quotes_download(request: Request, session: SessionDep,
 
 
 @router.get("/clusters/{cluster_id}/brief.md")
-def brief_download(cluster_id: int, session: SessionDep,
+def brief_download(cluster_id: RowId, session: SessionDep,
                    workspace: PageWorkspaceDep) -> Response:
     cluster = clusters_service.get_cluster(session=session, workspace_id=workspace.id,
                                            cluster_id=cluster_id)

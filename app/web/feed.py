@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from app.errors import NotFound
 from app.services.clusters import request_rebuild
 from app.services.export import raw_lost_share
@@ -27,7 +27,7 @@ from app.web.routing import PageRoute
 from app.web.sparkline import sparkline_svg, weekly_counts
 from app.web.templating import templates
 from models import Job
-from models.base import utcnow
+from models.base import MAX_ID, utcnow
 from pipelines.rank import explain
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -105,7 +105,7 @@ def feed_rows(*, session: Session, items: list[FeedItem], now: datetime) -> list
 
 
 def _job(session: Session, workspace_id: int, raw: str | None) -> Job | None:
-    if not raw or not raw.isdigit():
+    if not raw or not raw.isdigit() or int(raw) > MAX_ID:
         return None
     try:
         return get_job(session=session, workspace_id=workspace_id, job_id=int(raw))
@@ -148,7 +148,7 @@ def rebuild(request: Request, session: SessionDep, workspace: PageWorkspaceDep, 
 
 
 @router.get("/web/jobs/{job_id}")
-def job_status(job_id: int, session: SessionDep, workspace: PageWorkspaceDep) -> Response:
+def job_status(job_id: RowId, session: SessionDep, workspace: PageWorkspaceDep) -> Response:
     """A job's status for the page that polls it."""
     job = get_job(session=session, workspace_id=workspace.id, job_id=job_id)
     return JSONResponse({"id": job.id, "kind": job.kind, "status": job.status,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
+from sqlalchemy import text
 
 from app.db import make_engine, session_scope
 from app.main import create_app
@@ -26,10 +26,17 @@ def _backends() -> list[str]:
 def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/verbatim-test.db"
-    engine = make_engine(PG_URL)
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
+    reset_postgres(PG_URL)
     return PG_URL
+
+
+def reset_postgres(url: str) -> None:
+    """Everything goes, tables of other versions and alembic's bookkeeping included."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 @dataclass
