@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 03:32:48.574319
+Create Date: 2026-12-01 03:47:09.840153
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('source_format', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('raw_payload', sa.Text(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('role_confidence', sa.Float(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
@@ -160,6 +161,24 @@ def upgrade() -> None:
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_participant_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participant_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('rolecorrection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=True),
+    sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('speaker', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workspace_id', 'call_id', 'name_key')
+    )
+    with op.batch_alter_table('rolecorrection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rolecorrection_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rolecorrection_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rolecorrection_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('utterance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -288,6 +307,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_utterance_call_id'))
 
     op.drop_table('utterance')
+    with op.batch_alter_table('rolecorrection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rolecorrection_workspace_id'))
+        batch_op.drop_index(batch_op.f('ix_rolecorrection_name_key'))
+        batch_op.drop_index(batch_op.f('ix_rolecorrection_call_id'))
+
+    op.drop_table('rolecorrection')
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participant_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_participant_call_id'))
