@@ -63,7 +63,7 @@ train-extractor: install
 
 # The shipped extractor on the test split, per source and category, and every candidate.
 bench-extract: install
-	$(BIN)/python benchmarks/extraction_eval.py --candidates
+	$(BIN)/python -m benchmarks.extraction_eval --candidates
 
 bench-cluster: install
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv

@@ -1,8 +1,8 @@
 """Objection extraction on the held-out test split, per source and category, with the real models.
 
-    python benchmarks/extraction_eval.py                 # the shipped extractor on test
-    python benchmarks/extraction_eval.py --candidates    # also fit and compare every candidate
-    python benchmarks/extraction_eval.py --split dev --errors
+    python -m benchmarks.extraction_eval                 # the shipped extractor on test
+    python -m benchmarks.extraction_eval --candidates    # also fit and compare every candidate
+    python -m benchmarks.extraction_eval --split dev --errors
 
 The split rule is pipelines/extraction/training/labels.py (by conversation, within a source;
 the old hand-written held-out file is test only). Every turn runs through the Extractor with

@@ -125,22 +125,28 @@ class Extractor:
 
     def mention(self, scored: ScoredSegment) -> ExtractedMention | None:
         """The mention a scored segment makes, if any: objection, then pain, then question."""
-        if scored.confidence >= self.model.threshold:
+        confident = scored.confidence >= self.model.feed_threshold
+        # Pain reuses concern words ("days chasing approvals"): an unsure objection yields to it.
+        if scored.confidence >= self.model.threshold and (confident or not self._is_pain(scored)):
             quote = narrow(scored.segment, scored.cues.objection_cues())
-            confident = scored.confidence >= self.model.feed_threshold
             return _as_mention(
                 quote, "objection", self.category(scored), scored.confidence, confident
             )
         return self.other_mention(scored)
+
+    def _is_pain(self, scored: ScoredSegment) -> bool:
+        pain = self.scorers.pain
+        return not scored.features["question"] and (
+            pain.probability(scored.features) >= pain.threshold
+        )
 
     def other_mention(self, scored: ScoredSegment) -> ExtractedMention | None:
         """A pain or question mention for a segment that is not an objection."""
         features = scored.features
         if content_words(scored.segment) < MIN_CONTENT_WORDS:
             return None
-        pain = self.scorers.pain
-        p_pain = pain.probability(features)
-        if not features["question"] and p_pain >= pain.threshold:
+        if self._is_pain(scored):
+            p_pain = self.scorers.pain.probability(features)
             return _as_mention(scored.segment, "pain", None, p_pain)
         if features["question"] and features["sim_backchannel"] < BACKCHANNEL_SIMILARITY:
             return _as_mention(

@@ -97,20 +97,24 @@ def _as_arrays(
     dim = extractor.index.dim
     vectors = np.stack([s.vector for _, s in rows]) if rows else np.zeros((0, dim))
     contexts = np.stack([s.context_vector for _, s in rows]) if rows else np.zeros((0, dim))
-    evidence = np.stack([extractor.model_evidence(s.evidence) for _, s in rows])
-    starts = np.array([s.segment.start_char for _, s in rows])
-    ends = np.array([s.segment.end_char for _, s in rows])
+    n_evidence = 3 * len(extractor.model.categories)
+    evidence = np.array(
+        [extractor.model_evidence(s.evidence) for _, s in rows], dtype=np.float32
+    ).reshape(len(rows), n_evidence)
+    starts = np.array([s.segment.start_char for _, s in rows], dtype=int)
+    ends = np.array([s.segment.end_char for _, s in rows], dtype=int)
     categories = np.array(
-        [gold_category(turns[k], a, b) for (k, _), a, b in zip(rows, starts, ends, strict=True)]
+        [gold_category(turns[k], a, b) for (k, _), a, b in zip(rows, starts, ends, strict=True)],
+        dtype=int,
     )
     scorers = extractor.scorers
     return Segments(
-        turn=np.array([k for k, _ in rows]),
+        turn=np.array([k for k, _ in rows], dtype=int),
         start=starts,
         end=ends,
         label=(categories >= 0).astype(int),
         category=categories,
-        turn_label=np.array([int(turns[k].objection) for k, _ in rows]),
+        turn_label=np.array([int(turns[k].objection) for k, _ in rows], dtype=int),
         objection_x=objection_inputs(vectors, contexts, [s.features for _, s in rows]),
         category_x=category_inputs(vectors, evidence),
         legacy_p=np.array([scorers.objection.probability(s.features) for _, s in rows]),
@@ -118,7 +122,8 @@ def _as_arrays(
             [
                 int(np.argmax(scorers.category.scores(s.evidence, s.context)))
                 for _, s in rows
-            ]
+            ],
+            dtype=int,
         ),
         texts=tuple(s.segment.text for _, s in rows),
     )
