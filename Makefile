@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install browser run test test-fast check bench-extract bench-cluster bench-scale bench-parse
+.PHONY: install browser run test test-fast check bench-extract bench-cluster bench-demo-themes bench-scale bench-parse
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-extract: install
 bench-cluster: install
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/dstc11-banking/utterances.jsonl --text-field utterance --label-field intent
+
+# after `make run` (or `verbatim demo --no-serve`) filled ./verbatim.db
+bench-demo-themes: install
+	$(BIN)/python benchmarks/demo_theme_eval.py
 
 bench-scale: install
 	$(BIN)/python benchmarks/cluster_scale.py
