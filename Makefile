@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install browser run test test-fast test-fuzz check migration migration-initial soak \
-	train-extractor bench-extract bench-cluster bench-scale bench-parse
+	train-extractor bench-extract bench-cluster bench-demo-themes bench-scale bench-parse
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ bench-extract: install
 bench-cluster: install
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/dstc11-banking/utterances.jsonl --text-field utterance --label-field intent
+
+# after `make run` (or `verbatim demo --no-serve`) filled ./verbatim.db
+bench-demo-themes: install
+	$(BIN)/python benchmarks/demo_theme_eval.py
 
 bench-scale: install
 	$(BIN)/python benchmarks/cluster_scale.py

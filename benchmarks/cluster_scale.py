@@ -22,7 +22,7 @@ import numpy as np
 from cluster_eval import embed_cached, read_labelled, warm_up_umap
 from sklearn.metrics import adjusted_rand_score
 
-from pipelines.cluster import ClusterConfig, ClusterResult, cluster_embeddings, hdbscan_sizes
+from pipelines.cluster import ClusterConfig, ClusterResult, cluster_embeddings, size_candidates
 from pipelines.cluster_identity import PrevCluster, match_clusters
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/eval/banking77/train.csv"
@@ -104,12 +104,12 @@ def id_stability(X: np.ndarray, first: ClusterResult, config: ClusterConfig, ext
 def measure(base: np.ndarray, n: int, reducer: str, rng: np.random.Generator) -> None:
     config = ClusterConfig(reducer=reducer)
     X = synthetic(base, n, rng)
-    mcs, ms = hdbscan_sizes(n)
+    sizes = size_candidates(n, config)
     run = timed_run(X, config)
     coverage = float(np.mean(run.result.labels >= 0))
     print(
         f"{reducer:>5} n={n:>7,}: {run.seconds:7.1f}s  clusters={run.result.n_clusters:4d}  "
-        f"coverage={coverage:.3f}  min_cluster_size={mcs} min_samples={ms}  "
+        f"coverage={coverage:.3f}  min_cluster_size tried {sizes}  "
         f"traced peak={run.traced_peak_mb:7.1f} MiB  max RSS so far={max_rss_mb():7.1f} MiB",
         flush=True,
     )

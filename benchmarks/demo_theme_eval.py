@@ -80,7 +80,7 @@ def main() -> None:
         gold, ours, missed = match(labelled, stored(session, workspace.id))
         feed = build_feed(session=session, workspace_id=workspace.id, kind="objection",
                           filters=FeedFilters())
-    print(f"labelled quotes {len(labelled)} in {len(set(i['theme'] for i in labelled))} themes; "
+    print(f"labelled quotes {len(labelled)} in {len({i['theme'] for i in labelled})} themes; "
           f"found among the mentions {len(gold)}, not extracted {missed}")
     nmi = normalized_mutual_info_score(gold, ours)
     ari = adjusted_rand_score(gold, ours)

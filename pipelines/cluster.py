@@ -98,7 +98,7 @@ def size_candidates(n: int, config: ClusterConfig = ClusterConfig()) -> list[int
         return [config.min_cluster_size]
     top = hdbscan_sizes(n)[0]
     grid = np.geomspace(MIN_CLUSTER_SIZE, max(top, MIN_CLUSTER_SIZE), SIZE_CANDIDATES)
-    return sorted({int(round(v)) for v in grid})
+    return sorted({round(float(v)) for v in grid})
 
 
 def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -> ClusterResult:

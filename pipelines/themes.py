@@ -31,7 +31,7 @@ def find_themes(
     X: np.ndarray,
     categories: Sequence[str | None],
     calls: Sequence[int],
-    config: ClusterConfig = ClusterConfig(),
+    config: ClusterConfig | None = None,
 ) -> ClusterResult:
     """Theme per row (-1: its category's other group), the same whatever order rows come in."""
     if not len(X) == len(categories) == len(calls):
@@ -40,6 +40,7 @@ def find_themes(
     if len(X) == 0:
         return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32),
                              np.zeros((0, X.shape[1])))
+    config = config or ClusterConfig()
     labels = _within_categories(X, categories, config)
     labels = merge_near_duplicates(X, labels, config.merge_threshold)
     labels = keep_spread(labels, np.asarray(calls))

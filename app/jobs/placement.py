@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 from sqlmodel import Session, func, select
 
-from models import Cluster, ClusterMember, Mention
+from models import Cluster, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster import ClusterConfig, assign_to_centroids
 
@@ -47,14 +47,22 @@ def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Me
 
 def unclustered_count(*, session: Session, workspace_id: int,
                       kind: str | None = None) -> tuple[int, int]:
-    """(mentions without a cluster, all mentions) in a workspace, optionally of one kind."""
+    """(mentions no rebuild has seen yet and no theme took, all mentions), optionally of a kind.
+
+    Mentions a rebuild left in a category's other group are not counted: they were looked at,
+    and counting them would queue a rebuild after every call in a workspace with a big other
+    group.
+    """
+    last = session.exec(select(func.max(Job.started_at)).where(
+        Job.workspace_id == workspace_id, Job.kind == "rebuild", Job.status == "done")).one()
     total_q = select(func.count(Mention.id)).where(Mention.workspace_id == workspace_id)
-    clustered_q = (select(func.count(ClusterMember.mention_id))
-                   .join(Mention, Mention.id == ClusterMember.mention_id)
-                   .where(ClusterMember.workspace_id == workspace_id))
+    loose_q = (select(func.count(Mention.id))
+               .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
+               .where(Mention.workspace_id == workspace_id,
+                      ClusterMember.mention_id.is_(None)))  # type: ignore[union-attr]
+    if last is not None:
+        loose_q = loose_q.where(Mention.created_at >= last)
     if kind is not None:
         total_q = total_q.where(Mention.kind == kind)
-        clustered_q = clustered_q.where(Mention.kind == kind)
-    total = session.exec(total_q).one()
-    clustered = session.exec(clustered_q).one()
-    return int(total) - int(clustered), int(total)
+        loose_q = loose_q.where(Mention.kind == kind)
+    return int(session.exec(loose_q).one()), int(session.exec(total_q).one())

@@ -14,11 +14,12 @@ from app.services.cluster_view import cluster_detail
 from app.services.feed import FeedFilters, Row, best_quotes, build_feed, filtered_rows, when
 from models import Cluster
 from models.base import utcnow
-from pipelines.rank import MentionStat, score_clusters
+from pipelines.rank import MentionStat, explain, score_clusters
 
 CLUSTER_COLUMNS = ["rank", "cluster_id", "kind", "label", "category", "score", "mentions",
-                   "calls", "accounts", "mentions_last_30d", "mentions_prior_30d", "trend",
-                   "lost_calls", "won_calls", "lost_share", "keywords", "top_quote"]
+                   "confident_mentions", "calls", "accounts", "mentions_last_30d",
+                   "mentions_prior_30d", "trend", "lost_calls", "won_calls", "lost_share",
+                   "keywords", "top_quote", "why"]
 QUOTE_COLUMNS = ["mention_id", "cluster_id", "cluster_label", "kind", "category", "quote",
                  "speaker", "account", "call_id", "call_title", "call_date", "timestamp",
                  "start_ms", "deal_stage", "outcome", "tags"]
@@ -61,10 +62,12 @@ def clusters_csv(*, session: Session, workspace_id: int, kind: str, filters: Fee
         s, c = item.score, item.cluster
         top = best_quotes(item.rows, 1)
         lost_share = raw_lost_share(s.lost_calls, s.won_calls)
-        rows.append([rank, c.id, c.kind, c.label, c.category or "", s.score, s.mentions,
-                     s.calls, s.accounts, s.recent, s.previous, s.trend, s.lost_calls,
-                     s.won_calls, "" if lost_share is None else lost_share,
-                     "; ".join(c.keywords or []), top[0].mention.text if top else ""])
+        accounts = {r.call.account for r in item.rows if r.call.account}
+        rows.append([rank, c.id, c.kind, c.label, c.category or "", s.score, len(item.rows),
+                     s.mentions, len({r.call.id for r in item.rows}), len(accounts), s.recent,
+                     s.previous, s.trend, s.lost_calls, s.won_calls,
+                     "" if lost_share is None else lost_share, "; ".join(c.keywords or []),
+                     top[0].mention.text if top else "", explain(s, len(item.rows))])
     return _csv(CLUSTER_COLUMNS, rows)
 
 

@@ -12,8 +12,8 @@ from pipelines.cluster import (
     assign_to_centroids,
     cluster_embeddings,
     hdbscan_sizes,
-    size_candidates,
     merge_near_duplicates,
+    size_candidates,
 )
 
 DIM = 384
