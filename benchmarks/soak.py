@@ -5,7 +5,7 @@ N API processes (`verbatim serve`, worker threads off) and M worker processes
 re-delivered (half unchanged, half changed); every --kill-every seconds a random worker gets
 kill -9 and is started again, and the other workers are restarted in turn (SIGTERM: they
 finish the job in hand). At the end it prints:
-  lost                  calls posted but missing, or never processed
+  lost                  calls posted but never stored, or unprocessed with no job left
   run_twice_at_once     jobs two workers executed over overlapping time spans
   stuck                 jobs still queued or running after the drain
   changed_redelivery_wins   changed re-deliveries whose content is the one stored
@@ -292,6 +292,10 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
     with engine.connect() as conn:
         status = dict(conn.execute(text(
             "SELECT external_id, status FROM call")).all())
+        # a call still has work ahead when one of its jobs is queued or running
+        pending = {row[0] for row in conn.execute(text(
+            "SELECT DISTINCT c.external_id FROM job j JOIN call c ON c.id = j.call_id "
+            "WHERE j.status IN ('queued', 'running')"))}
         stuck = conn.execute(text(
             "SELECT count(*) FROM job WHERE status IN ('queued', 'running')")).scalar()
         failed_jobs = conn.execute(text(
@@ -302,10 +306,13 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
             "WHERE u.text LIKE 'Version 2 marker%'"))}
     posted = {f"soak-{i}" for i in range(args.calls)}
     processed = sum(status.get(e) == "processed" for e in posted)
-    lost = sum(status.get(e) not in ("processed", "failed") for e in posted)
+    # lost: never stored, or unprocessed with no job left to process it
+    lost = sum(status.get(e) not in ("processed", "failed") and e not in pending
+               for e in posted)
     wins = sum(f"soak-{i}" in marked for i in changed)
     result = {
         "calls": args.calls, "apis": args.apis, "workers": args.workers,
+        "processed": processed,
         "kills": fleet.kills, "rolling_restarts": fleet.restarts,
         "failed_posts": failed_posts, "lost": lost,
         "failed_calls": sum(status.get(e) == "failed" for e in posted),

@@ -136,7 +136,7 @@ def backoff_seconds(attempts: int) -> float:
     return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
 
 
-def _settle(*, session: Session, job: Job, error: str, now: datetime, guard=True) -> bool:
+def _settle(*, session: Session, job: Job, error: str, now: datetime, guard=None) -> bool:
     """One conditional update, so that a worker and a recoverer never both settle a job."""
     give_up = job.attempts >= job.max_attempts
     if not give_up and job.kind == "rebuild":
@@ -149,9 +149,9 @@ def _settle(*, session: Session, job: Job, error: str, now: datetime, guard=True
     else:
         values.update(status="queued", available_at=now + timedelta(
             seconds=backoff_seconds(job.attempts)))
-    result = session.execute(
-        update(Job).where(*_held(job.id, job.locked_by or ""), guard).values(**values)
-        .execution_options(synchronize_session=False))
+    conditions = [*_held(job.id, job.locked_by or ""), *([guard] if guard is not None else [])]
+    result = session.execute(update(Job).where(*conditions).values(**values)
+                             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
     if give_up and job.kind == "process_call" and job.call_id is not None:
