@@ -72,3 +72,5 @@ class ExtractedMention:
     end: int
     confidence: float
     key_phrases: tuple[str, ...] = field(default=())
+    # False for an objection below the feed threshold: shown on the call page, not in the feed.
+    confident: bool = True

@@ -9,15 +9,15 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipelines.cues import CUES_KEY
-from pipelines.extract import Extractor, add_components
-from pipelines.key_phrases import key_phrases
-from pipelines.narrow import clause_chunks, narrow
-from pipelines.polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
-from pipelines.scoring import LogisticModel, load_scorers
-from pipelines.segment_features import add_context, all_features, segment_cues
-from pipelines.segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
-from pipelines.taxonomy import DEFAULT_TAXONOMY, extend_taxonomy
+from pipelines.extraction import Extractor, add_components
+from pipelines.extraction.key_phrases import key_phrases
+from pipelines.extraction.rule_scorers import LogisticModel, load_scorers
+from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
+from pipelines.extraction.step2_cues import CUES_KEY
+from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
+from pipelines.extraction.step4_features import add_context, all_features, segment_cues
+from pipelines.extraction.step6_narrowing import clause_chunks, narrow
+from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, extend_taxonomy
 
 # ---------------------------------------------------------------- components on hand-built docs
 

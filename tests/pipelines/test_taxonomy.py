@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from pipelines.cues import GENERIC_LABELS, label_category, load_patterns
-from pipelines.taxonomy import (
+from pipelines.extraction.step2_cues import GENERIC_LABELS, label_category, load_patterns
+from pipelines.extraction.taxonomy import (
     DEFAULT_TAXONOMY,
     Category,
     category_names,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from spacy.tokens import Span
 
-from pipelines.segments import FILLERS_KEY, FillerIndex, trim
+from pipelines.extraction.step1_segments import FILLERS_KEY, FillerIndex, trim
 
 BOUNDARY_PUNCT = frozenset({",", ";", ":", "--", "—", "–", "...", "…"})
 # Words that open a new clause after a comma: "..., so we'd be paying for empty seats".

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.cues import (
+from pipelines.extraction.step1_segments import sentence_of
+from pipelines.extraction.step2_cues import (
     CUES_KEY,
     DOUBT_ID_PREFIX,
     NEUTRAL_LABEL,
     OBJECTION_PREFIX,
     TOPIC_PREFIX,
 )
-from pipelines.segments import sentence_of
 
 KEPT_KEY = "vb_cues_kept"
 NEUTRALISED_KEY = "vb_cues_neutralised"

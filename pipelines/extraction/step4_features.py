@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
-from pipelines.cues import (
+from pipelines.extraction.step1_segments import sentence_of
+from pipelines.extraction.step2_cues import (
     GENERIC_LABELS,
     NEUTRAL_LABEL,
     OBJECTION_PREFIX,
@@ -15,8 +16,7 @@ from pipelines.cues import (
     TOPIC_PREFIX,
     label_category,
 )
-from pipelines.polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
-from pipelines.segments import sentence_of
+from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
 
 NEGATION_WORDS = frozenset(
     ["not", "n't", "nt", "never", "no", "nobody", "nothing", "none", "nowhere", "without", "cannot"]

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.embed import Embedder
-from pipelines.reference_sentences import (
+from pipelines.extraction.reference_sentences import (
     BACKCHANNEL_PROTOTYPES,
     NEUTRAL_PROTOTYPES,
     PAIN_PROTOTYPES,
 )
-from pipelines.taxonomy import Category
+from pipelines.extraction.taxonomy import Category
 
 TOP_K = 3  # mean of the k nearest prototypes: steadier than the single nearest one
 
@@ -51,6 +51,7 @@ class PrototypeIndex:
         bounds = np.cumsum([0, *(len(group) for group in groups)])
         self._groups = [vectors[a:b] for a, b in itertools.pairwise(bounds)]
         self._n_categories = len(taxonomy)
+        self.dim = int(vectors.shape[1])
 
     def similarities(self, vectors: np.ndarray) -> Similarities:
         """Top-k mean cosine similarity of each row to each prototype group."""

@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from pipelines.cues import DATA_DIR, load_patterns
+from pipelines.extraction.step2_cues import DATA_DIR, load_patterns
 
 FILLERS_PATH = DATA_DIR / "filler_patterns.jsonl"
 SEGMENTS_KEY = "vb_segments"

@@ -1,0 +1,167 @@
+"""The learned segment model: is this segment an objection, how sure, and which category.
+
+Inputs per candidate segment: its sentence vector, the vector of the rep turn before it (zeros
+when unknown) and the rule features of step 4. Two linear models, fitted by
+`training/fit.py` on segment-level labels (`make train-extractor`) and stored as plain arrays in
+data/segment_model.npz (a few hundred KB, no pickle):
+- objection: logistic regression, then Platt scaling fitted on the dev split, so `confidence`
+  is a calibrated probability that the segment states an objection;
+- category: a softmax over the nine default categories on the segment vector, prototype
+  similarities and cue categories, fitted on positive segments only.
+`threshold` is the lowest confidence that makes a mention at all; `feed_threshold` is the one
+chosen on dev for precision >= 0.85, below which a mention stays on the call page but not in
+the feed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.extraction.step2_cues import DATA_DIR
+
+MODEL_PATH = DATA_DIR / "segment_model.npz"
+
+RULE_FEATURES = (
+    "category_cue",
+    "generic_cue",
+    "defused_cue",
+    "hedged_cue",
+    "neutral_cue",
+    "topic_cue",
+    "pain_cue",
+    "question",
+    "negation",
+    "sim_category",
+    "sim_neutral",
+    "sim_pain",
+    "sim_backchannel",
+    "context_neutral",
+    "context_objection",
+)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """logits = X @ coef.T + bias (standardisation is folded into coef and bias)."""
+
+    coef: np.ndarray
+    bias: np.ndarray
+
+    def logits(self, inputs: np.ndarray) -> np.ndarray:
+        return inputs @ self.coef.T + self.bias
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """The objection and category models with their calibration and thresholds."""
+
+    objection: Linear
+    platt: tuple[float, float]
+    threshold: float
+    feed_threshold: float
+    categories: tuple[str, ...]
+    category: Linear
+
+    def confidence(self, inputs: np.ndarray) -> np.ndarray:
+        """Calibrated probability that each row's segment states an objection."""
+        a, b = self.platt
+        return sigmoid(a * self.objection.logits(inputs)[:, 0] + b)
+
+    def category_probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """(n, len(categories)) softmax over the default categories."""
+        return softmax(self.category.logits(inputs))
+
+
+def blank_model(dim: int, categories: Sequence[str]) -> SegmentModel:
+    """A model that finds nothing: lets the training code run the pipeline before a fit."""
+    n_inputs = 2 * dim + len(RULE_FEATURES)
+    return SegmentModel(
+        objection=Linear(np.zeros((1, n_inputs)), np.full(1, -30.0)),
+        platt=(1.0, 0.0),
+        threshold=0.5,
+        feed_threshold=0.5,
+        categories=tuple(categories),
+        category=Linear(np.zeros((len(categories), dim + 3 * len(categories))), np.zeros(len(categories))),
+    )
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def rule_matrix(features: Sequence[Mapping[str, float]]) -> np.ndarray:
+    """The rule features of step 4 as columns in RULE_FEATURES order."""
+    return np.array(
+        [[float(f.get(name, 0.0)) for name in RULE_FEATURES] for f in features], dtype=np.float32
+    ).reshape(len(features), len(RULE_FEATURES))
+
+
+def objection_inputs(
+    vectors: np.ndarray, context_vectors: np.ndarray, features: Sequence[Mapping[str, float]]
+) -> np.ndarray:
+    """Segment vector, rep-turn vector and rule features side by side."""
+    return np.hstack([vectors, context_vectors, rule_matrix(features)])
+
+
+def category_inputs(vectors: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """Segment vector beside per-category evidence (similarity, rule cue, topic word)."""
+    return np.hstack([vectors, evidence])
+
+
+def save_model(model: SegmentModel, path: Path = MODEL_PATH) -> None:
+    """Plain arrays and a JSON header: loadable without pickle."""
+    meta = {
+        "platt": list(model.platt),
+        "threshold": model.threshold,
+        "feed_threshold": model.feed_threshold,
+        "categories": list(model.categories),
+        "rule_features": list(RULE_FEATURES),
+    }
+    np.savez_compressed(
+        path,
+        meta=np.array(json.dumps(meta)),
+        objection_coef=model.objection.coef.astype(np.float32),
+        objection_bias=model.objection.bias.astype(np.float32),
+        category_coef=model.category.coef.astype(np.float32),
+        category_bias=model.category.bias.astype(np.float32),
+    )
+
+
+def load_model(path: Path = MODEL_PATH) -> SegmentModel:
+    """The stored model; raises FileNotFoundError naming `make train-extractor` when absent."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make train-extractor`")
+    with np.load(path, allow_pickle=False) as raw:
+        meta = json.loads(str(raw["meta"]))
+        if tuple(meta["rule_features"]) != RULE_FEATURES:
+            raise ValueError(f"{path} was trained on other features: run `make train-extractor`")
+        return SegmentModel(
+            objection=Linear(raw["objection_coef"], raw["objection_bias"]),
+            platt=(float(meta["platt"][0]), float(meta["platt"][1])),
+            threshold=float(meta["threshold"]),
+            feed_threshold=float(meta["feed_threshold"]),
+            categories=tuple(meta["categories"]),
+            category=Linear(raw["category_coef"], raw["category_bias"]),
+        )
+
+
+@cache
+def default_model() -> SegmentModel:
+    """The shipped model, read once per process."""
+    return load_model()
+
+
+def feed_threshold() -> float:
+    """The confidence an objection needs to enter the feed (chosen on dev, stored with it)."""
+    return default_model().feed_threshold

@@ -1,0 +1,317 @@
+"""Extract objections, questions and pain phrases from customer utterances as exact quotes.
+
+The steps, in the order of this package's files: segments (step 1) -> cues (2) -> polarity (3)
+-> features (4) -> the learned model (5) -> narrowing the quote (6) -> mentions (here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+# Imported for its @Language.factory registration (it imports the cue ruler's in turn).
+import pipelines.extraction.step3_polarity  # noqa: F401
+from pipelines.embed import Embedder
+from pipelines.extraction.key_phrases import key_phrases
+from pipelines.extraction.prototypes import PrototypeIndex, Similarities
+from pipelines.extraction.rule_scorers import CategoryEvidence, Scorers, load_scorers
+from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, SEGMENTS_KEY
+from pipelines.extraction.step4_features import (
+    SegmentCues,
+    add_context,
+    all_features,
+    content_words,
+    ends_with_question_mark,
+    segment_cues,
+)
+from pipelines.extraction.step5_model import (
+    SegmentModel,
+    category_inputs,
+    default_model,
+    objection_inputs,
+)
+from pipelines.extraction.step6_narrowing import narrow
+from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, Category, category_names
+from pipelines.types import ExtractedMention
+
+COMPONENTS = ("verbatim_segments", "verbatim_cues", "verbatim_cue_polarity")
+
+# Questions and their topics use hand-set values: a "?" is strong evidence of a question, an
+# inverted opening without one less so; near-backchannel questions are dropped or discounted.
+QUESTION_MARK_CONFIDENCE = 0.9
+INVERTED_CONFIDENCE = 0.6
+BACKCHANNEL_SIMILARITY = 0.75
+QUESTION_TOPIC_SCORE = 0.45
+MIN_CONTENT_WORDS = 2
+
+
+def add_components(nlp: Language) -> Language:
+    """Add the verbatim segment, cue and polarity components to nlp (idempotent)."""
+    for name in COMPONENTS:
+        if name not in nlp.pipe_names:
+            nlp.add_pipe(name)
+    return nlp
+
+
+@dataclass(frozen=True)
+class ScoredSegment:
+    """One candidate quote with its evidence, before it becomes (or not) a mention."""
+
+    segment: Span
+    cues: SegmentCues
+    features: Mapping[str, float]
+    evidence: CategoryEvidence
+    context: CategoryEvidence | None
+    vector: np.ndarray
+    context_vector: np.ndarray
+    confidence: float = 0.0
+    category_probabilities: tuple[float, ...] = ()
+
+
+class Extractor:
+    """Turns utterances into mentions; models load once, extract() is batched."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        embedder: Embedder,
+        taxonomy: Sequence[Category] = DEFAULT_TAXONOMY,
+        *,
+        scorers: Scorers | None = None,
+        model: SegmentModel | None = None,
+        batch_size: int = 256,
+    ) -> None:
+        self.nlp = nlp
+        self.embedder = embedder
+        self.names = category_names(taxonomy)
+        self.index = PrototypeIndex(embedder, taxonomy)
+        self.scorers = scorers or load_scorers()
+        self.model = model or default_model()
+        self.batch_size = batch_size
+        # Run our components beside the caller's pipeline rather than editing a shared one.
+        self._components = [nlp.create_pipe(n) for n in COMPONENTS if n not in nlp.pipe_names]
+
+    def extract(
+        self, texts: Sequence[str], contexts: Sequence[str | None] | None = None
+    ) -> list[list[ExtractedMention]]:
+        """Mentions per utterance, in text order; each is an exact quote of its utterance.
+
+        contexts, when given, holds the rep turn before each utterance (None where unknown).
+        """
+        return [
+            keep_strongest(
+                [m for m in (self.mention(s) for s in scored) if m is not None],
+                self.model.feed_threshold,
+            )
+            for scored in self.score(texts, contexts)
+        ]
+
+    def score(
+        self, texts: Sequence[str], contexts: Sequence[str | None] | None = None
+    ) -> list[list[ScoredSegment]]:
+        """Every candidate segment per utterance with its evidence (for benchmarks and fitting)."""
+        contexts = list(contexts) if contexts is not None else [None] * len(texts)
+        if len(contexts) != len(texts):
+            raise ValueError("contexts must have one entry per text")
+        results: list[list[ScoredSegment]] = []
+        for start in range(0, len(texts), self.batch_size):
+            end = start + self.batch_size
+            results += self._score_batch(list(texts[start:end]), contexts[start:end])
+        return results
+
+    def mention(self, scored: ScoredSegment) -> ExtractedMention | None:
+        """The mention a scored segment makes, if any: objection, then pain, then question."""
+        if scored.confidence >= self.model.threshold:
+            quote = narrow(scored.segment, scored.cues.objection_cues())
+            confident = scored.confidence >= self.model.feed_threshold
+            return _as_mention(
+                quote, "objection", self.category(scored), scored.confidence, confident
+            )
+        return self.other_mention(scored)
+
+    def other_mention(self, scored: ScoredSegment) -> ExtractedMention | None:
+        """A pain or question mention for a segment that is not an objection."""
+        features = scored.features
+        if content_words(scored.segment) < MIN_CONTENT_WORDS:
+            return None
+        pain = self.scorers.pain
+        p_pain = pain.probability(features)
+        if not features["question"] and p_pain >= pain.threshold:
+            return _as_mention(scored.segment, "pain", None, p_pain)
+        if features["question"] and features["sim_backchannel"] < BACKCHANNEL_SIMILARITY:
+            return _as_mention(
+                scored.segment, "question", self._topic(scored), _question_confidence(scored)
+            )
+        return None
+
+    def category(self, scored: ScoredSegment) -> str:
+        """The model's category among this taxonomy's, unless a workspace category is closer."""
+        probabilities = dict(zip(self.model.categories, scored.category_probabilities, strict=True))
+        known = [name for name in self.names if name in probabilities]
+        similarity = dict(zip(self.names, scored.evidence.similarity, strict=True))
+        custom = [name for name in self.names if name not in probabilities]
+        if custom:
+            closest = max(custom, key=lambda name: similarity[name])
+            if not known or similarity[closest] > max(similarity[name] for name in known):
+                return closest
+        return max(known, key=lambda name: probabilities[name])
+
+    def _topic(self, scored: ScoredSegment) -> str | None:
+        scores = self.scorers.category.scores(scored.evidence, None)
+        best = int(np.argmax(scores))
+        return self.names[best] if scores[best] >= QUESTION_TOPIC_SCORE else None
+
+    def _docs(self, texts: list[str]) -> list[Doc]:
+        docs = []
+        for doc in self.nlp.pipe(texts, batch_size=64):
+            for component in self._components:
+                doc = component(doc)
+            docs.append(doc)
+        return docs
+
+    def _score_batch(
+        self, texts: list[str], contexts: list[str | None]
+    ) -> list[list[ScoredSegment]]:
+        docs = self._docs(texts)
+        segments = [candidates(doc) for doc in docs]
+        vectors = self._encode_unique([seg.text for segs in segments for seg in segs])
+        sims = self.index.similarities(vectors)
+        context_vectors = self._context_vectors(contexts)
+        results, row = [], 0
+        for k, (doc, segs) in enumerate(zip(docs, segments, strict=True)):
+            scored = self._score_doc(doc, segs, sims, vectors, row, context_vectors[k])
+            results.append(self._apply_model(scored))
+            row += len(segs)
+        return results
+
+    def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
+        known = [c.strip() if c else "" for c in contexts]
+        vectors = np.zeros((len(known), self.index.dim), dtype=np.float32)
+        rows = [k for k, c in enumerate(known) if c]
+        if rows:
+            vectors[rows] = self._encode_unique([known[k] for k in rows])
+        return vectors
+
+    def _encode_unique(self, texts: list[str]) -> np.ndarray:
+        """One encode call per batch; repeated segments ("Sounds good.") are encoded once."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self.embedder.encode(unique)
+        position = {text: k for k, text in enumerate(unique)}
+        return vectors[[position[text] for text in texts]] if texts else vectors
+
+    def _score_doc(
+        self,
+        doc: Doc,
+        segs: list[Span],
+        sims: Similarities,
+        vectors: np.ndarray,
+        row: int,
+        context_vector: np.ndarray,
+    ) -> list[ScoredSegment]:
+        cues = [segment_cues(doc, seg) for seg in segs]
+        features = [
+            all_features(seg, seg_cues, sims.row(row + k))
+            for k, (seg, seg_cues) in enumerate(zip(segs, cues, strict=True))
+        ]
+        add_context(features)
+        evidence = [self._evidence(sims.categories[row + k], c) for k, c in enumerate(cues)]
+        return [
+            ScoredSegment(
+                seg,
+                cues[k],
+                features[k],
+                evidence[k],
+                _mean_evidence(evidence[:k] + evidence[k + 1 :]),
+                vectors[row + k],
+                context_vector,
+            )
+            for k, seg in enumerate(segs)
+        ]
+
+    def _apply_model(self, scored: list[ScoredSegment]) -> list[ScoredSegment]:
+        if not scored:
+            return scored
+        vectors = np.stack([s.vector for s in scored])
+        contexts = np.stack([s.context_vector for s in scored])
+        confidence = self.model.confidence(
+            objection_inputs(vectors, contexts, [s.features for s in scored])
+        )
+        evidence = np.stack([self.model_evidence(s.evidence) for s in scored])
+        categories = self.model.category_probabilities(category_inputs(vectors, evidence))
+        return [
+            replace(s, confidence=float(p), category_probabilities=tuple(map(float, c)))
+            for s, p, c in zip(scored, confidence, categories, strict=True)
+        ]
+
+    def model_evidence(self, evidence: CategoryEvidence) -> np.ndarray:
+        """Similarity, rule and topic evidence in the model's category order (0 if absent)."""
+        columns = [self.names.index(n) if n in self.names else -1 for n in self.model.categories]
+        parts = []
+        for values in (evidence.similarity, evidence.rule, evidence.topic):
+            parts.append([float(values[c]) if c >= 0 else 0.0 for c in columns])
+        return np.asarray(parts, dtype=np.float32).reshape(-1)
+
+    def _evidence(self, similarity: np.ndarray, cues: SegmentCues) -> CategoryEvidence:
+        rule = np.zeros(len(self.names))
+        topic = np.zeros(len(self.names))
+        for vector, found in ((rule, cues.kept_categories()), (topic, cues.topic_categories())):
+            for name in found & set(self.names):
+                vector[self.names.index(name)] = 1.0
+        return CategoryEvidence(similarity.astype(np.float64), rule, topic)
+
+
+def candidates(doc: Doc) -> list[Span]:
+    """The doc's segments that are more than backchannel ("can you hear me?")."""
+    trivial = {(span.start, span.end) for span in doc.spans[BACKCHANNEL_KEY]}
+    return [seg for seg in doc.spans[SEGMENTS_KEY] if (seg.start, seg.end) not in trivial]
+
+
+def _mean_evidence(evidence: list[CategoryEvidence]) -> CategoryEvidence | None:
+    if not evidence:
+        return None
+    return CategoryEvidence(
+        np.mean([e.similarity for e in evidence], axis=0),
+        np.mean([e.rule for e in evidence], axis=0),
+        np.mean([e.topic for e in evidence], axis=0),
+    )
+
+
+def _question_confidence(scored: ScoredSegment) -> float:
+    base = (
+        QUESTION_MARK_CONFIDENCE if ends_with_question_mark(scored.segment) else INVERTED_CONFIDENCE
+    )
+    return base * (1.0 - max(0.0, scored.features["sim_backchannel"] - 0.5))
+
+
+def _as_mention(
+    span: Span, kind: str, category: str | None, confidence: float, confident: bool = True
+) -> ExtractedMention:
+    return ExtractedMention(
+        kind=kind,
+        category=category,
+        text=span.text,
+        start=span.start_char,
+        end=span.end_char,
+        confidence=round(float(confidence), 4),
+        key_phrases=key_phrases(span),
+        confident=confident,
+    )
+
+
+def keep_strongest(mentions: list[ExtractedMention], floor: float) -> list[ExtractedMention]:
+    """All non-objections, the most confident objection, and other objections >= floor.
+
+    In a long turn the set-up around an objection can score just above the mention threshold;
+    a second objection is kept only when it is confident on its own (one mention per objection).
+    """
+    objections = [m for m in mentions if m.kind == "objection"]
+    if len(objections) < 2:
+        return mentions
+    best = max(objections, key=lambda m: (m.confidence, -m.start))
+    return [
+        m for m in mentions if m.kind != "objection" or m is best or m.confidence >= floor
+    ]

@@ -1,0 +1,155 @@
+"""The candidate detectors compared on dev and reported on test (benchmarks/extraction_eval.py).
+
+Each candidate gives every segment a confidence and a category index; thresholds are chosen on
+dev only. The shipped model is `embedding-lr` (training/fit.py).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.extraction.step5_model import RULE_FEATURES, SegmentModel
+from pipelines.extraction.training.dataset import CATEGORIES, Segments
+from pipelines.extraction.training.fit import fit_model, fit_scaled
+
+TEXTCAT_CONFIG = Path(__file__).with_name("textcat.cfg")
+NONE_LABEL = "none"
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Per segment: a confidence that it states an objection, and a category index."""
+
+    confidence: np.ndarray
+    category: np.ndarray
+
+
+Predictor = Callable[[Segments], Predictions]
+
+# What sales tools' keyword trackers look like: a phrase list per category, first match by the
+# labelling guide's precedence wins.
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "contract": ("contract", "terms", "renewal", "auto-renew", "auto renew", "cancel",
+                 "termination", "liability", "lock in", "locked in", "multi-year", "commitment"),
+    "authority": ("my boss", "approve", "approval", "sign off", "sign-off", "decision maker",
+                  "ceo", "cfo", "the board", "procurement", "run it by", "run this by"),
+    "competitor": ("competitor", "already use", "already have", "already using", "currently use",
+                   "salesforce", "hubspot", "gong", "in-house", "in house", "spreadsheet"),
+    "price": ("price", "pricing", "expensive", "cost", "budget", "afford", "too much",
+              "discount", "cheaper", "pricey"),
+    "timing": ("not right now", "next quarter", "next year", "bad time", "timing", "later",
+               "too busy", "not now"),
+    "implementation": ("implementation", "integration", "integrate", "migration", "migrate",
+                       "onboarding", "setup", "set up", "resources", "training"),
+    "feature": ("missing", "doesn't have", "does not have", "doesn't support", "lacks",
+                "no support for", "feature"),
+    "trust": ("security", "secure", "risk", "worried", "concern", "trust", "compliance",
+              "soc 2", "gdpr", "privacy"),
+    "need": ("don't need", "do not need", "not a priority", "no need", "works fine",
+             "happy with what we have"),
+}
+_KEYWORD_RES = {
+    name: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    for name, words in KEYWORDS.items()
+}
+
+
+def keyword_category(text: str) -> str | None:
+    """The first category (by precedence) whose tracker phrase occurs in text."""
+    return next((name for name, pattern in _KEYWORD_RES.items() if pattern.search(text)), None)
+
+
+def keyword_tracker(segs: Segments) -> Predictions:
+    """Confidence 1 for a segment with any tracker phrase, category by precedence."""
+    found = [keyword_category(text) for text in segs.texts]
+    return Predictions(
+        np.array([1.0 if name else 0.0 for name in found]),
+        np.array([CATEGORIES.index(name) if name else -1 for name in found]),
+    )
+
+
+def legacy(segs: Segments) -> Predictions:
+    """The shipped logistic model of issue 4 (14 rule and similarity features)."""
+    return Predictions(segs.legacy_p, segs.legacy_category)
+
+
+def segment_model_predictor(model: SegmentModel) -> Predictor:
+    """Predictions of a fitted segment model on cached segment arrays."""
+
+    def predict(segs: Segments) -> Predictions:
+        confidence = model.confidence(segs.objection_x)
+        return Predictions(confidence, model.category_probabilities(segs.category_x).argmax(1))
+
+    return predict
+
+
+def fit_embedding_lr(train: Segments, dev: Segments) -> Predictor:
+    """The shipped candidate: segment + rep-turn vectors + rule features."""
+    return segment_model_predictor(fit_model(train, dev))
+
+
+def fit_rules_lr(train: Segments, dev: Segments) -> Predictor:
+    """Ablation: the same logistic regression on the rule features alone, refitted."""
+    rules = slice(train.objection_x.shape[1] - len(RULE_FEATURES), None)
+    model = fit_scaled(train.objection_x[:, rules], train.label, 1.0)
+
+    def predict(segs: Segments) -> Predictions:
+        z = model.logits(segs.objection_x[:, rules])[:, 0]
+        return Predictions(1.0 / (1.0 + np.exp(-z)), segs.legacy_category)
+
+    return predict
+
+
+def _docbin(segs: Segments, path: Path) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    labels = [NONE_LABEL, *CATEGORIES]
+    docs = DocBin()
+    for text, category in zip(segs.texts, segs.category, strict=True):
+        doc = nlp.make_doc(text)
+        gold = CATEGORIES[category] if category >= 0 else NONE_LABEL
+        doc.cats = {label: float(label == gold) for label in labels}
+        docs.add(doc)
+    docs.to_disk(path)
+
+
+def fit_textcat(train: Segments, dev: Segments) -> Predictor:
+    """spaCy textcat (bag of words + bigrams) trained the spaCy way: `spacy train`."""
+    import spacy
+
+    work = Path(tempfile.mkdtemp(prefix="vb-textcat-"))
+    _docbin(train, work / "train.spacy")
+    _docbin(dev, work / "dev.spacy")
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "train", str(TEXTCAT_CONFIG), "--output", str(work),
+         "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy")],
+        check=True, capture_output=True,
+    )
+    nlp = spacy.load(work / "model-best")
+
+    def predict(segs: Segments) -> Predictions:
+        cats = [doc.cats for doc in nlp.pipe(segs.texts, batch_size=256)]
+        confidence = np.array([1.0 - c[NONE_LABEL] for c in cats])
+        category = np.array([int(np.argmax([c[name] for name in CATEGORIES])) for c in cats])
+        return Predictions(confidence, category)
+
+    return predict
+
+
+CANDIDATES: dict[str, Callable[[Segments, Segments], Predictor]] = {
+    "keyword-tracker": lambda train, dev: keyword_tracker,
+    "legacy-logistic": lambda train, dev: legacy,
+    "rules-lr-refit": fit_rules_lr,
+    "spacy-textcat": fit_textcat,
+    "embedding-lr": fit_embedding_lr,
+}

@@ -1,0 +1,128 @@
+"""Fit the segment model on train, choose and calibrate on dev, store it (`make train-extractor`).
+
+    python -m pipelines.extraction.training.fit
+
+Every choice (regularisation, Platt scaling, both thresholds) is made on the dev split; the
+test split is not read here beyond being left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+
+from pipelines.extraction.step5_model import MODEL_PATH, Linear, SegmentModel, save_model
+from pipelines.extraction.training.dataset import CATEGORIES, Segments
+from pipelines.extraction.training.decisions import (
+    best_f1_threshold,
+    precision_threshold,
+)
+
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+FEED_PRECISION = 0.85
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A fitted linear model over standardised inputs, folded back to raw inputs."""
+
+    coef: np.ndarray
+    bias: np.ndarray
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.coef.T + self.bias
+
+
+def fit_scaled(x: np.ndarray, y: np.ndarray, c: float) -> Scaled:
+    """Logistic regression (softmax when y has more than two values) on standardised x."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=2000, random_state=SEED)
+    model.fit((x - mean) / scale, y)
+    coef = model.coef_ / scale
+    return Scaled(coef, model.intercept_ - coef @ mean)
+
+
+def fit_objection(train: Segments, dev: Segments) -> tuple[Scaled, float]:
+    """The C with the best dev average precision, and its model."""
+    best: tuple[float, Scaled, float] | None = None
+    for c in C_GRID:
+        model = fit_scaled(train.objection_x, train.label, c)
+        ap = average_precision_score(dev.label, model.logits(dev.objection_x)[:, 0])
+        print(f"  objection C={c:<5} dev AP {ap:.3f}")
+        if best is None or ap > best[0]:
+            best = (ap, model, c)
+    assert best is not None
+    return best[1], best[2]
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling on dev logits: p = sigmoid(a * z + b)."""
+    model = LogisticRegression(C=100.0, max_iter=1000)
+    model.fit(logits.reshape(-1, 1), labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def fit_category(train: Segments, dev: Segments) -> Scaled:
+    """Softmax on positive segments; C by dev accuracy on positive segments."""
+    pos_train, pos_dev = train.rows(train.label == 1), dev.rows(dev.label == 1)
+    best: tuple[float, Scaled] | None = None
+    for c in C_GRID:
+        model = fit_scaled(pos_train.category_x, pos_train.category, c)
+        classes = np.unique(pos_train.category)
+        full = _all_classes(model, classes)
+        accuracy = float(np.mean(full.logits(pos_dev.category_x).argmax(axis=1) == pos_dev.category))
+        print(f"  category C={c:<5} dev accuracy {accuracy:.3f}")
+        if best is None or accuracy > best[0]:
+            best = (accuracy, full)
+    assert best is not None
+    return best[1]
+
+
+def _all_classes(model: Scaled, classes: np.ndarray) -> Scaled:
+    """Rows for every category; a category without training rows never wins."""
+    coef = np.zeros((len(CATEGORIES), model.coef.shape[1]))
+    bias = np.full(len(CATEGORIES), -1e3)
+    coef[classes], bias[classes] = model.coef, model.bias
+    return Scaled(coef, bias)
+
+
+def fit_model(train: Segments, dev: Segments) -> SegmentModel:
+    """The full segment model: objection + Platt + thresholds + category, all chosen on dev."""
+    objection, _ = fit_objection(train, dev)
+    platt = fit_platt(objection.logits(dev.objection_x)[:, 0], dev.label)
+    a, b = platt
+    confidence = 1.0 / (1.0 + np.exp(-(a * objection.logits(dev.objection_x)[:, 0] + b)))
+    feed = precision_threshold(dev, confidence, FEED_PRECISION)
+    threshold = min(best_f1_threshold(dev, confidence), feed)
+    print(f"  thresholds: mention {threshold:.3f}  feed {feed:.3f}")
+    category = fit_category(train, dev)
+    return SegmentModel(
+        objection=Linear(objection.coef, objection.bias),
+        platt=platt,
+        threshold=threshold,
+        feed_threshold=feed,
+        categories=CATEGORIES,
+        category=Linear(category.coef, category.bias),
+    )
+
+
+def main() -> None:
+    from pipelines.extraction.training.data import split_segments
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = parser.parse_args()
+    splits = split_segments()
+    model = fit_model(splits["train"], splits["dev"])
+    save_model(model, args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)")
+
+
+if __name__ == "__main__":
+    main()
