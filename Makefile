@@ -6,13 +6,15 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install browser run test test-fast check bench-extract bench-cluster bench-scale bench-parse
+.PHONY: install browser run test test-fast check bench-extract bench-cluster bench-scale bench-parse bench-embed bench-floor onnx-export
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first: the CPU wheel on this disk; otherwise pip pulls a multi-GB CUDA build
 	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	# the embedder's ONNX export, from the shipped weights; if it fails its gate the app keeps torch
+	$(BIN)/python -m pipelines.onnx_export || true
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,3 +49,13 @@ bench-scale: install
 
 bench-parse: install
 	$(BIN)/python benchmarks/parse_throughput.py
+
+# re-export the embedder to ONNX (install does it once); VERBATIM_MODEL_DIR moves the folder
+onnx-export: install
+	$(BIN)/python -m pipelines.onnx_export
+
+bench-embed: install
+	$(BIN)/python benchmarks/embed_backends.py
+
+bench-floor: install
+	$(BIN)/python benchmarks/pipeline_floor.py
