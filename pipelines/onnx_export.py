@@ -52,12 +52,12 @@ GATE_SENTENCES = (
     "Can it handle calls in Spanish and German?",
     "I don't see how this fits with our current workflow at all.",
     "Sounds good, let's set up a follow-up next Tuesday.",
-    "Um, so, basically the thing is that we have, like, a lot of reps, and they all record calls "
+    ("Um, so, basically the thing is that we have, like, a lot of reps, and they all record calls "
     "differently, some in Zoom, some in Teams, and nobody really listens to them afterwards, so "
     "I guess what I'm asking is whether your tool can pull all of that together without us "
-    "having to change how the reps work, because that's been the problem every single time.",
-    " ".join(["Our renewal depends on the budget review, the security audit and the pilot "
-              "results from the two regional teams."] * 12),
+    "having to change how the reps work, because that's been the problem every single time."),
+    " ".join([("Our renewal depends on the budget review, the security audit and the pilot "
+              "results from the two regional teams.")] * 12),
 )
 
 
