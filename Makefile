@@ -7,13 +7,16 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install browser run test test-fast test-fuzz check migration migration-initial soak \
-	train-extractor bench-extract bench-cluster bench-demo-themes bench-scale bench-parse
+	train-extractor bench-extract bench-cluster bench-demo-themes bench-scale bench-parse \
+	bench-embed bench-floor onnx-export
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first: the CPU wheel on this disk; otherwise pip pulls a multi-GB CUDA build
 	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	# the embedder's ONNX export, from the shipped weights; if it fails its gate the app keeps torch
+	$(BIN)/python -m pipelines.onnx_export || true
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -82,3 +85,13 @@ soak: install
 
 bench-parse: install
 	$(BIN)/python benchmarks/parse_throughput.py
+
+# re-export the embedder to ONNX (install does it once); VERBATIM_MODEL_DIR moves the folder
+onnx-export: install
+	$(BIN)/python -m pipelines.onnx_export
+
+bench-embed: install
+	$(BIN)/python benchmarks/embed_backends.py
+
+bench-floor: install
+	$(BIN)/python benchmarks/pipeline_floor.py

@@ -7,9 +7,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pipelines.embed import SentenceEmbedder
+from pipelines.embed import Embedder
 from pipelines.extract import Extractor
-from pipelines.nlp_models import load_sentence_model, load_spacy
+from pipelines.nlp_models import load_embedder, load_spacy
 from pipelines.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 log = logging.getLogger("verbatim")
@@ -21,7 +21,7 @@ MAX_CUSTOM_EXTRACTORS = 16
 @dataclass
 class Models:
     nlp: object
-    embedder: SentenceEmbedder
+    embedder: Embedder
     extractor: Extractor
     _custom: dict[Taxonomy, Extractor] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,7 +42,7 @@ def load_models() -> Models:
     """Loads spaCy and all-MiniLM-L6-v2 from their packages; raises ModelMissingError."""
     started = time.perf_counter()
     nlp = load_spacy()
-    embedder = SentenceEmbedder(load_sentence_model())
+    embedder = load_embedder()
     extractor = Extractor(nlp, embedder)
     log.info("models loaded in %.1f s", time.perf_counter() - started)
     return Models(nlp=nlp, embedder=embedder, extractor=extractor)

