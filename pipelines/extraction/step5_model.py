@@ -27,6 +27,10 @@ from pipelines.extraction.step2_cues import DATA_DIR
 
 MODEL_PATH = DATA_DIR / "segment_model.npz"
 
+# The cue bonuses of the issue-4 category weights (rule_scorers.CategoryWeights).
+RULE_BONUS = 0.2
+TOPIC_BONUS = 0.1
+
 RULE_FEATURES = (
     "category_cue",
     "generic_cue",
@@ -67,6 +71,9 @@ class SegmentModel:
     feed_threshold: float
     categories: tuple[str, ...]
     category: Linear
+    # Weight of the prototype score (similarity + cue bonuses) added to the log-probabilities:
+    # the two disagree on different segments, the blend's weight is chosen on dev.
+    prototype_weight: float = 0.0
 
     def confidence(self, inputs: np.ndarray) -> np.ndarray:
         """Calibrated probability that each row's segment states an objection."""
@@ -76,6 +83,15 @@ class SegmentModel:
     def category_probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """(n, len(categories)) softmax over the default categories."""
         return softmax(self.category.logits(inputs))
+
+    def category_scores(self, inputs: np.ndarray) -> np.ndarray:
+        """log-probability plus the weighted prototype score of category_inputs' evidence."""
+        k = len(self.categories)
+        evidence = inputs[:, -3 * k :]
+        prototype = evidence[:, :k] + RULE_BONUS * evidence[:, k : 2 * k]
+        prototype = prototype + TOPIC_BONUS * evidence[:, 2 * k :]
+        log_p = np.log(self.category_probabilities(inputs) + 1e-9)
+        return log_p + self.prototype_weight * prototype
 
 
 def blank_model(dim: int, categories: Sequence[str]) -> SegmentModel:
@@ -126,6 +142,7 @@ def save_model(model: SegmentModel, path: Path = MODEL_PATH) -> None:
         "threshold": model.threshold,
         "feed_threshold": model.feed_threshold,
         "categories": list(model.categories),
+        "prototype_weight": model.prototype_weight,
         "rule_features": list(RULE_FEATURES),
     }
     np.savez_compressed(
@@ -153,6 +170,7 @@ def load_model(path: Path = MODEL_PATH) -> SegmentModel:
             feed_threshold=float(meta["feed_threshold"]),
             categories=tuple(meta["categories"]),
             category=Linear(raw["category_coef"], raw["category_bias"]),
+            prototype_weight=float(meta.get("prototype_weight", 0.0)),
         )
 
 

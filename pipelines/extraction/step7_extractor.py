@@ -69,7 +69,7 @@ class ScoredSegment:
     vector: np.ndarray
     context_vector: np.ndarray
     confidence: float = 0.0
-    category_probabilities: tuple[float, ...] = ()
+    category_scores: tuple[float, ...] = ()
 
 
 class Extractor:
@@ -156,7 +156,7 @@ class Extractor:
 
     def category(self, scored: ScoredSegment) -> str:
         """The model's category among this taxonomy's, unless a workspace category is closer."""
-        probabilities = dict(zip(self.model.categories, scored.category_probabilities, strict=True))
+        probabilities = dict(zip(self.model.categories, scored.category_scores, strict=True))
         known = [name for name in self.names if name in probabilities]
         similarity = dict(zip(self.names, scored.evidence.similarity, strict=True))
         custom = [name for name in self.names if name not in probabilities]
@@ -247,9 +247,9 @@ class Extractor:
             objection_inputs(vectors, contexts, [s.features for s in scored])
         )
         evidence = np.stack([self.model_evidence(s.evidence) for s in scored])
-        categories = self.model.category_probabilities(category_inputs(vectors, evidence))
+        categories = self.model.category_scores(category_inputs(vectors, evidence))
         return [
-            replace(s, confidence=float(p), category_probabilities=tuple(map(float, c)))
+            replace(s, confidence=float(p), category_scores=tuple(map(float, c)))
             for s, p, c in zip(scored, confidence, categories, strict=True)
         ]
 

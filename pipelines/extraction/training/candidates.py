@@ -86,7 +86,7 @@ def segment_model_predictor(model: SegmentModel) -> Predictor:
 
     def predict(segs: Segments) -> Predictions:
         confidence = model.confidence(segs.objection_x)
-        return Predictions(confidence, model.category_probabilities(segs.category_x).argmax(1))
+        return Predictions(confidence, model.category_scores(segs.category_x).argmax(1))
 
     return predict
 

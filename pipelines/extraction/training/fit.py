@@ -9,7 +9,7 @@ test split is not read here beyond being left out.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +92,22 @@ def _all_classes(model: Scaled, classes: np.ndarray) -> Scaled:
     return Scaled(coef, bias)
 
 
+BLEND_GRID = (0.0, 2.0, 5.0, 10.0, 20.0, 40.0)
+
+
+def prototype_weight(model: SegmentModel, dev: Segments) -> float:
+    """The blend weight with the best category accuracy on dev's positive segments."""
+    positives = dev.rows(dev.label == 1)
+
+    def accuracy(weight: float) -> float:
+        scores = replace(model, prototype_weight=weight).category_scores(positives.category_x)
+        return float(np.mean(scores.argmax(1) == positives.category))
+
+    for weight in BLEND_GRID:
+        print(f"  prototype weight {weight:<5} dev category accuracy {accuracy(weight):.3f}")
+    return max(BLEND_GRID, key=accuracy)
+
+
 def fit_model(train: Segments, dev: Segments) -> SegmentModel:
     """The full segment model: objection + Platt + thresholds + category, all chosen on dev."""
     objection, _ = fit_objection(train, dev)
@@ -102,7 +118,7 @@ def fit_model(train: Segments, dev: Segments) -> SegmentModel:
     threshold = min(best_f1_threshold(dev, confidence), feed)
     print(f"  thresholds: mention {threshold:.3f}  feed {feed:.3f}")
     category = fit_category(train, dev)
-    return SegmentModel(
+    model = SegmentModel(
         objection=Linear(objection.coef, objection.bias),
         platt=platt,
         threshold=threshold,
@@ -110,6 +126,7 @@ def fit_model(train: Segments, dev: Segments) -> SegmentModel:
         categories=CATEGORIES,
         category=Linear(category.coef, category.bias),
     )
+    return replace(model, prototype_weight=prototype_weight(model, dev))
 
 
 def main() -> None:
