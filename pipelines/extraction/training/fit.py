@@ -16,7 +16,13 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
-from pipelines.extraction.step5_model import MODEL_PATH, Linear, SegmentModel, save_model
+from pipelines.extraction.step5_model import (
+    MODEL_PATH,
+    RULE_FEATURES,
+    Linear,
+    SegmentModel,
+    save_model,
+)
 from pipelines.extraction.training.dataset import CATEGORIES, Segments
 from pipelines.extraction.training.decisions import (
     best_f1_threshold,
@@ -108,8 +114,19 @@ def prototype_weight(model: SegmentModel, dev: Segments) -> float:
     return max(BLEND_GRID, key=accuracy)
 
 
+def without_context(segs: Segments) -> Segments:
+    """The rep-turn vector columns zeroed: on dev it added nothing over the segment and rules
+    (average precision 0.615 both) while making answers to "how do you do this today?" read as
+    information, so the shipped model ignores it (its weights stay 0)."""
+    x = segs.objection_x.copy()
+    dim = (x.shape[1] - len(RULE_FEATURES)) // 2
+    x[:, dim : 2 * dim] = 0.0
+    return replace(segs, objection_x=x)
+
+
 def fit_model(train: Segments, dev: Segments) -> SegmentModel:
     """The full segment model: objection + Platt + thresholds + category, all chosen on dev."""
+    train, dev = without_context(train), without_context(dev)
     objection, _ = fit_objection(train, dev)
     platt = fit_platt(objection.logits(dev.objection_x)[:, 0], dev.label)
     a, b = platt
