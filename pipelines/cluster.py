@@ -118,7 +118,7 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -
     centroids = centroids_of(Xs, labels)
     out_labels = np.empty_like(labels)
     out_labels[order] = labels
-    return ClusterResult(out_labels, _strength(X, out_labels, centroids), centroids)
+    return ClusterResult(out_labels, member_strength(X, out_labels, centroids), centroids)
 
 
 def assign_to_centroids(
@@ -170,7 +170,7 @@ def merge_near_duplicates(X: np.ndarray, labels: np.ndarray, threshold: float) -
         ra, rb = root(int(a)), root(int(b))
         parent[max(ra, rb)] = min(ra, rb)
     roots = np.array([root(i) for i in range(k)] + [-1])
-    return _compact(roots[labels])  # index -1 picks the trailing -1: noise stays noise
+    return compact_labels(roots[labels])  # index -1 picks the trailing -1: noise stays noise
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -249,10 +249,10 @@ def _dissolve_loose(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     pairs = np.maximum(sizes * (sizes - 1), 1.0)
     cohesion = ((sums**2).sum(axis=1) - sizes) / pairs
     loose = np.append(cohesion < MIN_COHESION, False)  # trailing slot: noise stays noise
-    return _compact(np.where(loose[labels], -1, labels))
+    return compact_labels(np.where(loose[labels], -1, labels))
 
 
-def _compact(labels: np.ndarray) -> np.ndarray:
+def compact_labels(labels: np.ndarray) -> np.ndarray:
     """Renumber clusters 0..k-1 keeping their order; noise stays -1."""
     ids, inverse = np.unique(labels, return_inverse=True)
     return (inverse - (1 if len(ids) and ids[0] < 0 else 0)).astype(np.int64)
@@ -309,7 +309,7 @@ def _evict_strays(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     sims = np.einsum("ij,ij->i", X[members], centroids_of(X, labels)[labels[members]])
     labels = labels.copy()
     labels[members[sims < STRAY_COSINE]] = -1
-    return _compact(labels)
+    return compact_labels(labels)
 
 
 def adopt_noise(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
@@ -322,7 +322,7 @@ def adopt_noise(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarr
     return labels
 
 
-def _strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+def member_strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Cosine of each member to its cluster's centroid, clipped to 0..1; noise 0.
 
     Chosen over HDBSCAN's probabilities, which are undefined for exact duplicates (common in

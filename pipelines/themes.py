@@ -18,6 +18,8 @@ from pipelines.cluster import (
     canonical_order,
     centroids_of,
     cluster_embeddings,
+    compact_labels,
+    member_strength,
     merge_near_duplicates,
 )
 
@@ -46,7 +48,7 @@ def find_themes(
     labels = keep_spread(labels, np.asarray(calls))
     labels = _numbered_by_size(X, labels)
     centroids = centroids_of(X, labels)
-    return ClusterResult(labels, _strength(X, labels, centroids), centroids)
+    return ClusterResult(labels, member_strength(X, labels, centroids), centroids)
 
 
 def keep_spread(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
@@ -56,7 +58,7 @@ def keep_spread(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
         members = labels == label
         if members.sum() < MIN_THEME_MENTIONS or len(set(calls[members])) < MIN_THEME_CALLS:
             labels[members] = -1
-    return _compact(labels)
+    return compact_labels(labels)
 
 
 def _within_categories(X: np.ndarray, categories: Sequence[str | None],
@@ -82,19 +84,6 @@ def _numbered_by_size(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     mapping = np.full(int(labels.max()) + 2 if len(ids) else 1, -1, dtype=np.int64)
     mapping[ids[np.lexsort((first, -size))]] = np.arange(len(ids))
     return mapping[labels]  # noise (-1) reads the trailing -1
-
-
-def _strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    strength = np.zeros(len(X), dtype=np.float32)
-    members = labels >= 0
-    sims = np.einsum("ij,ij->i", X[members], centroids[labels[members]])
-    strength[members] = np.clip(sims, 0.0, 1.0)
-    return strength
-
-
-def _compact(labels: np.ndarray) -> np.ndarray:
-    ids, inverse = np.unique(labels, return_inverse=True)
-    return (inverse - (1 if len(ids) and ids[0] < 0 else 0)).astype(np.int64)
 
 
 def _unit(X: np.ndarray) -> np.ndarray:

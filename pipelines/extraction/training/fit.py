@@ -9,7 +9,7 @@ test split is not read here beyond being left out.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,29 +34,18 @@ FEED_PRECISION = 0.85
 SEED = 0
 
 
-@dataclass(frozen=True)
-class Scaled:
-    """A fitted linear model over standardised inputs, folded back to raw inputs."""
-
-    coef: np.ndarray
-    bias: np.ndarray
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        return x @ self.coef.T + self.bias
-
-
-def fit_scaled(x: np.ndarray, y: np.ndarray, c: float) -> Scaled:
+def fit_scaled(x: np.ndarray, y: np.ndarray, c: float) -> Linear:
     """Logistic regression (softmax when y has more than two values) on standardised x."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=2000, random_state=SEED)
     model.fit((x - mean) / scale, y)
     coef = model.coef_ / scale
-    return Scaled(coef, model.intercept_ - coef @ mean)
+    return Linear(coef, model.intercept_ - coef @ mean)
 
 
-def fit_objection(train: Segments, dev: Segments) -> tuple[Scaled, float]:
+def fit_objection(train: Segments, dev: Segments) -> tuple[Linear, float]:
     """The C with the best dev average precision, and its model."""
-    best: tuple[float, Scaled, float] | None = None
+    best: tuple[float, Linear, float] | None = None
     for c in C_GRID:
         model = fit_scaled(train.objection_x, train.label, c)
         ap = average_precision_score(dev.label, model.logits(dev.objection_x)[:, 0])
@@ -74,10 +63,10 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def fit_category(train: Segments, dev: Segments) -> Scaled:
+def fit_category(train: Segments, dev: Segments) -> Linear:
     """Softmax on positive segments; C by dev accuracy on positive segments."""
     pos_train, pos_dev = train.rows(train.label == 1), dev.rows(dev.label == 1)
-    best: tuple[float, Scaled] | None = None
+    best: tuple[float, Linear] | None = None
     for c in C_GRID:
         model = fit_scaled(pos_train.category_x, pos_train.category, c)
         classes = np.unique(pos_train.category)
@@ -90,12 +79,12 @@ def fit_category(train: Segments, dev: Segments) -> Scaled:
     return best[1]
 
 
-def _all_classes(model: Scaled, classes: np.ndarray) -> Scaled:
+def _all_classes(model: Linear, classes: np.ndarray) -> Linear:
     """Rows for every category; a category without training rows never wins."""
     coef = np.zeros((len(CATEGORIES), model.coef.shape[1]))
     bias = np.full(len(CATEGORIES), -1e3)
     coef[classes], bias[classes] = model.coef, model.bias
-    return Scaled(coef, bias)
+    return Linear(coef, bias)
 
 
 BLEND_GRID = (0.0, 2.0, 5.0, 10.0, 20.0, 40.0)
@@ -136,12 +125,12 @@ def fit_model(train: Segments, dev: Segments) -> SegmentModel:
     print(f"  thresholds: mention {threshold:.3f}  feed {feed:.3f}")
     category = fit_category(train, dev)
     model = SegmentModel(
-        objection=Linear(objection.coef, objection.bias),
+        objection=objection,
         platt=platt,
         threshold=threshold,
         feed_threshold=feed,
         categories=CATEGORIES,
-        category=Linear(category.coef, category.bias),
+        category=category,
     )
     return replace(model, prototype_weight=prototype_weight(model, dev))
 
