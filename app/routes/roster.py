@@ -65,7 +65,7 @@ def write_speaker_role(call_id: RowId, body: SpeakerRole, session: SessionDep,
 
 
 @router.get("/calls/{call_id}/roles", response_model=CallRoles)
-def read_call_roles(call_id: int, session: SessionDep, workspace: WorkspaceDep) -> CallRoles:
+def read_call_roles(call_id: RowId, session: SessionDep, workspace: WorkspaceDep) -> CallRoles:
     """Who is on which side in a call, how that was decided, and how sure it is."""
     call = get_call(session=session, workspace_id=workspace.id, call_id=call_id)
     people = [ParticipantRole(name=p.name, role=p.role, source=p.role_source,
@@ -76,7 +76,7 @@ def read_call_roles(call_id: int, session: SessionDep, workspace: WorkspaceDep) 
 
 
 @router.post("/calls/{call_id}/roles/swap", response_model=JobRef, status_code=202)
-def swap_call_roles(call_id: int, session: SessionDep, workspace: WorkspaceDep) -> JobRef:
+def swap_call_roles(call_id: RowId, session: SessionDep, workspace: WorkspaceDep) -> JobRef:
     """Swap sides in a call (reps become customers and back), as corrections the workspace
     learns from; the call and every call with those people are reprocessed."""
     call = get_call(session=session, workspace_id=workspace.id, call_id=call_id)

@@ -56,7 +56,7 @@ def call_page(call_id: RowId, request: Request, session: SessionDep,
 
 
 @router.post("/calls/{call_id}/roles")
-def correct_role(call_id: int, session: SessionDep, workspace: PageWorkspaceDep,
+def correct_role(call_id: RowId, session: SessionDep, workspace: PageWorkspaceDep,
                  _csrf: CsrfDep, speaker: Annotated[str, Form()],
                  role: Annotated[Literal["rep", "customer"], Form()]) -> Response:
     """The same correction as PUT /v1/calls/{id}/roles: the workspace learns it."""
@@ -66,7 +66,7 @@ def correct_role(call_id: int, session: SessionDep, workspace: PageWorkspaceDep,
 
 
 @router.post("/calls/{call_id}/roles/swap")
-def swap_call_roles(call_id: int, session: SessionDep, workspace: PageWorkspaceDep,
+def swap_call_roles(call_id: RowId, session: SessionDep, workspace: PageWorkspaceDep,
                     _csrf: CsrfDep) -> Response:
     """One click: reps become customers and customers reps, learned as corrections."""
     call = calls_service.get_call(session=session, workspace_id=workspace.id, call_id=call_id)

@@ -27,6 +27,8 @@ def test_an_id_beyond_any_column_is_a_4xx_on_every_api_route(api, huge):
     answers = [
         c.get(f"/v1/calls/{huge}", headers=h), c.get(f"/v1/calls/{huge}/mentions", headers=h),
         c.put(f"/v1/calls/{huge}/roles", headers=h, json={"speaker": "A", "role": "rep"}),
+        c.get(f"/v1/calls/{huge}/roles", headers=h),
+        c.post(f"/v1/calls/{huge}/roles/swap", headers=h),
         c.get(f"/v1/jobs/{huge}", headers=h), c.get(f"/v1/clusters/{huge}", headers=h),
         c.patch(f"/v1/clusters/{huge}", headers=h, json={"label": "x"}),
         c.get(f"/v1/clusters/{huge}/mentions", headers=h),
@@ -57,6 +59,9 @@ def test_an_id_beyond_any_column_is_a_4xx_on_every_page(api, huge):
         r = c.get(path, follow_redirects=False)
         assert r.status_code < 500, path
         assert r.status_code in (200, 404, 422) and (r.status_code == 200) == ("job=" in path)
+    for path in (f"/calls/{huge}/roles", f"/calls/{huge}/roles/swap"):
+        r = c.post(path, data={"speaker": "A", "role": "rep"}, follow_redirects=False)
+        assert r.status_code in (403, 404, 422), path
 
 
 def test_a_workspace_header_beyond_any_column_is_a_401(api):
