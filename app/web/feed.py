@@ -40,6 +40,7 @@ class FeedRow:
     label: str
     category: str | None
     mentions: int
+    counted: int  # confident mentions: the ones the ranking (and sort=mentions) counts
     calls: int
     accounts: int
     score: float
@@ -94,7 +95,7 @@ def feed_rows(*, session: Session, items: list[FeedItem], now: datetime) -> list
         s, top = item.score, tops[item.cluster.id]
         out.append(FeedRow(
             rank=rank, id=item.cluster.id, label=item.cluster.label,
-            category=item.cluster.category, mentions=len(item.rows),
+            category=item.cluster.category, mentions=len(item.rows), counted=s.mentions,
             calls=len({r.call.id for r in item.rows}),
             accounts=len({r.call.account for r in item.rows if r.call.account}),
             score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, len(item.rows)),
