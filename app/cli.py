@@ -159,12 +159,53 @@ def _process(engine, settings: Settings, models=None):
     from app.nlp import load_models
     from app.worker import Worker
 
-    models = models or load_models()
+    if models is None:
+        print("loading models (spaCy, all-MiniLM-L6-v2)...", flush=True)
+        models = load_models()
     worker = Worker(engine, models, settings.worker_poll_seconds,
                     lease_seconds=settings.worker_lease_seconds)
     worker.recover()
-    worker.run_until_idle()
+    _run_with_progress(engine, worker)
     return models
+
+
+# what the progress bar says while the next queued job of a kind runs
+_DOING = {"process_call": "processing calls", "roles": "re-deciding roles",
+          "rebuild": "clustering themes"}
+
+
+def _run_with_progress(engine, worker) -> int:
+    """Runs every queued job, with a bar that names the work and grows as jobs are queued
+    (processed calls queue the clustering rebuild)."""
+    from sqlmodel import Session, func, select
+    from tqdm import tqdm
+
+    from models import Job
+
+    def queued() -> tuple[int, str | None]:
+        with Session(engine) as session:
+            count = session.exec(select(func.count()).where(Job.status == "queued")).one()
+            kind = session.exec(select(Job.kind).where(Job.status == "queued")
+                                .order_by(Job.priority, Job.id)).first()
+        return count, kind
+
+    done = 0
+    # the bar reports each job; the worker's per-job log lines would only break it up
+    worker_log = logging.getLogger("verbatim.worker")
+    level, worker_log.level = worker_log.level, max(worker_log.level, logging.WARNING)
+    try:
+        with tqdm(unit="job", desc="processing") as bar:
+            while True:
+                left, kind = queued()
+                bar.total = done + left
+                bar.set_description(_DOING.get(kind or "", "processing"))
+                if not worker.run_once():
+                    break
+                done += 1
+                bar.update(1)
+    finally:
+        worker_log.setLevel(level)
+    return done
 
 
 def _rebuild(args: argparse.Namespace) -> int:
