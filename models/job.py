@@ -11,8 +11,11 @@ from models.base import utcnow
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
-# lower runs first: a call is never stuck behind a rebuild
+# lower runs first: a call is never stuck behind a rebuild, and a very long call (a day-long
+# recording, a merged export) waits for the ordinary calls queued with it
 PRIORITIES = {"process_call": 0, "roles": 1, "rebuild": 2}
+BIG_CALL_UTTERANCES = 2_000
+BIG_CALL_PRIORITY = 1
 
 _PENDING_REBUILD = "kind = 'rebuild' AND status = 'queued'"
 

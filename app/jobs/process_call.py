@@ -21,6 +21,8 @@ from pipelines.extract import Extractor
 # a rebuild is queued once this many mentions (and this share of all) have no cluster
 REBUILD_MIN_LOOSE = 50
 REBUILD_LOOSE_SHARE = 0.3
+# customer turns run through the models at a time (bounds a long call's memory)
+EXTRACT_CHUNK_TURNS = 256
 
 
 def process_call(*, session: Session, job: Job, models: Models) -> None:
@@ -68,21 +70,30 @@ def _clear_mentions(*, session: Session, call: Call) -> None:
 
 def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
              extractor: Extractor, embedder: SentenceEmbedder) -> list[Mention]:
-    """Mentions from the customer's turns only, embedded; nothing is written here."""
+    """Mentions from the customer's turns only, embedded; nothing is written here.
+
+    A long call goes through in chunks of turns, so the models' intermediate results (parsed
+    documents, segment vectors) of one chunk are freed before the next: memory stays bounded
+    by the chunk, not the call."""
     customer = [u for u in utts if roles.get(u.speaker) == "customer"]
     contexts = _preceding_rep_turns(utts, roles)
-    found = extractor.extract([u.text for u in customer], [contexts.get(u.id) for u in customer])
     rows: list[Mention] = []
-    for utt, mentions in zip(customer, found, strict=True):
-        for m in mentions:
-            rows.append(Mention(
-                workspace_id=call.workspace_id, call_id=call.id, utterance_id=utt.id,
-                kind=m.kind, category=m.category, confidence=float(m.confidence), text=m.text,
-                start_char=m.start, end_char=m.end, start_ms=utt.start_ms, speaker=utt.speaker,
-                context=contexts.get(utt.id), key_phrases=list(m.key_phrases)))
-    vectors = embedder.encode([m.text for m in rows])
-    for row, vec in zip(rows, vectors, strict=True):
-        row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
+    for start in range(0, len(customer), EXTRACT_CHUNK_TURNS):
+        chunk = customer[start:start + EXTRACT_CHUNK_TURNS]
+        found = extractor.extract([u.text for u in chunk], [contexts.get(u.id) for u in chunk])
+        new: list[Mention] = []
+        for utt, mentions in zip(chunk, found, strict=True):
+            for m in mentions:
+                new.append(Mention(
+                    workspace_id=call.workspace_id, call_id=call.id, utterance_id=utt.id,
+                    kind=m.kind, category=m.category, confidence=float(m.confidence),
+                    text=m.text, start_char=m.start, end_char=m.end, start_ms=utt.start_ms,
+                    speaker=utt.speaker, context=contexts.get(utt.id),
+                    key_phrases=list(m.key_phrases)))
+        vectors = embedder.encode([m.text for m in new])
+        for row, vec in zip(new, vectors, strict=True):
+            row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
+        rows += new
     return rows
 
 

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
-from models import Call, Job
+from models import Call, Job, Utterance
 from models.base import utcnow
-from models.job import PRIORITIES
+from models.job import BIG_CALL_PRIORITY, BIG_CALL_UTTERANCES, PRIORITIES
 
 BACKOFF_BASE_S = 5.0
 BACKOFF_MAX_S = 120.0
@@ -36,7 +36,7 @@ def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | No
         if waiting is not None:
             return waiting
     job = Job(workspace_id=workspace_id, kind=kind, call_id=call_id,
-              priority=PRIORITIES.get(kind, 1))
+              priority=_priority(session=session, kind=kind, call_id=call_id))
     try:
         with session.begin_nested():
             session.add(job)
@@ -47,6 +47,14 @@ def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | No
             raise
         return waiting
     return job
+
+
+def _priority(*, session: Session, kind: str, call_id: int | None) -> int:
+    if kind == "process_call" and call_id is not None:
+        turns = session.exec(select(func.count()).where(Utterance.call_id == call_id)).one()
+        if turns >= BIG_CALL_UTTERANCES:
+            return BIG_CALL_PRIORITY
+    return PRIORITIES.get(kind, 1)
 
 
 def pending_rebuild(*, session: Session, workspace_id: int) -> Job | None:

@@ -217,3 +217,15 @@ def test_why_a_job_failed_is_in_the_api_and_on_its_call(api):
     assert "stopped responding" in job["error"]
     call = api.client.get(f"/v1/calls/{posted['call_id']}", headers=api.headers).json()
     assert call["status"] == "failed"
+
+
+def test_a_very_long_call_waits_for_the_ordinary_calls_queued_after_it(api, monkeypatch):
+    from tests.app.factories import transcript
+
+    monkeypatch.setattr("app.services.jobs.BIG_CALL_UTTERANCES", 10)
+    posted = [api.client.post("/v1/calls", headers=api.headers, json=transcript(
+        f"len-{n}", ["We already pay for a tool that does this."] * n)).json()
+        for n in (8, 2, 3)]  # 16 utterances, then 4 and 6
+    engine = api.client.app.state.engine
+    order = [_claim(engine, "w").call_id for _ in posted]
+    assert order == [posted[1]["call_id"], posted[2]["call_id"], posted[0]["call_id"]]
