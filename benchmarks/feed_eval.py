@@ -184,8 +184,8 @@ def main() -> None:
             with session_scope(app.state.engine) as session:
                 workspace = get_or_create_workspace(session=session, name="held-out")
                 workspace_id = workspace.id
-                headers = {"Authorization": f"Bearer {create_api_key(session=session,
-                                                                   workspace=workspace)}"}
+                key = create_api_key(session=session, workspace=workspace)
+            headers = {"Authorization": f"Bearer {key}"}
             sources = post_and_rebuild(client, headers, calls)
             with Session(app.state.engine) as session:
                 shown = feed_mentions(session, workspace_id, golds_by_turn, sources)
