@@ -165,10 +165,30 @@ def reach_marks(shown: list[Shown]) -> dict[tuple[str, str], set[str]]:
     return marks
 
 
+def evaluate(url: str, calls: dict, golds_by_turn: dict) -> tuple[list[Shown], int, int]:
+    """Posts the calls into a fresh workspace at url; the feed's mentions, themes, processed."""
+    app = create_app(Settings(database_url=url, worker_enabled=False))
+    with TestClient(app) as client:
+        with session_scope(app.state.engine) as session:
+            workspace = get_or_create_workspace(session=session, name="held-out")
+            workspace_id = workspace.id
+            key = create_api_key(session=session, workspace=workspace)
+        sources = post_and_rebuild(client, {"Authorization": f"Bearer {key}"}, calls)
+        with Session(app.state.engine) as session:
+            shown = feed_mentions(session, workspace_id, golds_by_turn, sources)
+            processed = len(session.exec(select(Call.id).where(
+                Call.workspace_id == workspace_id, Call.status == "processed")).all())
+            themes = len({t.cluster.id for g in build_categories(
+                session=session, workspace_id=workspace_id, kind="objection",
+                filters=FeedFilters()) for t in g.themes})
+    return shown, themes, processed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", help="comma-separated sources (default: all in the split)")
     parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--database", help="an empty database URL to keep (default: a temp one)")
     args = parser.parse_args()
     wanted = set(args.sources.split(",")) if args.sources else None
     turns = [t for t in load_turns() if t.split == args.split
@@ -177,25 +197,15 @@ def main() -> None:
     # a gold objection is found again by its call and the exact text of its turn
     golds_by_turn = {(f"{t.source}/{t.group}", t.text): t for t in turns}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'feed-eval.db'}"
-        app = create_app(Settings(database_url=url, worker_enabled=False))
-        with TestClient(app) as client:
-            with session_scope(app.state.engine) as session:
-                workspace = get_or_create_workspace(session=session, name="held-out")
-                workspace_id = workspace.id
-                key = create_api_key(session=session, workspace=workspace)
-            headers = {"Authorization": f"Bearer {key}"}
-            sources = post_and_rebuild(client, headers, calls)
-            with Session(app.state.engine) as session:
-                shown = feed_mentions(session, workspace_id, golds_by_turn, sources)
-                processed = len(session.exec(select(Call.id).where(
-                    Call.workspace_id == workspace_id, Call.status == "processed")).all())
-                themes = len({r.cluster_id for g in build_categories(
-                    session=session, workspace_id=workspace_id, kind="objection",
-                    filters=FeedFilters()) for t in g.themes for r in t.rows})
+    if args.database:
+        shown, themes, processed = evaluate(args.database, calls, golds_by_turn)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'feed-eval.db'}"
+            shown, themes, processed = evaluate(url, calls, golds_by_turn)
     print(f"split {args.split}: {len(turns)} turns as {len(calls)} calls ({processed} processed)"
-          f" in {time.perf_counter() - started:.0f} s")
+          f" in {time.perf_counter() - started:.0f} s; feed mentions not traced to a labelled "
+          f"turn: {sum(s.turn is None for s in shown)}")
     report(turns, shown, reach_marks(shown), themes)
 
 
