@@ -74,12 +74,18 @@ def payload(external_id: str, turns: list[Turn], day: int) -> dict:
             "participants": [REP, CUSTOMER], "utterances": utterances}
 
 
+def spaced(text: str) -> str:
+    """Whitespace as ingest stores it (runs collapsed), so labelled text is found in a call."""
+    return " ".join(text.split())
+
+
 def overlapping(text: str, start: int, end: int, golds: tuple[Objection, ...]) -> tuple:
     """The gold objections whose quote overlaps text[start:end] (the extraction_eval rule)."""
     found = []
     for gold in golds:
-        at = text.find(gold.quote)
-        if at >= 0 and at < end and start < at + len(gold.quote):
+        quote = spaced(gold.quote)
+        at = text.find(quote)
+        if at >= 0 and at < end and start < at + len(quote):
             found.append(gold)
     return tuple(found)
 
@@ -116,7 +122,7 @@ def feed_mentions(session: Session, workspace_id: int, golds_by_turn: dict,
         for row, category, themed in placed:
             m = row.mention
             text = texts[m.utterance_id]
-            turn = golds_by_turn.get((row.call.external_id, text))
+            turn = golds_by_turn.get((row.call.external_id, spaced(text)))
             golds = overlapping(text, m.start_char, m.end_char, turn.objections) if turn else ()
             shown.append(Shown(sources[row.call.external_id], category, themed, row.confident,
                                turn.id if turn else None, golds))
@@ -195,7 +201,7 @@ def main() -> None:
              and (wanted is None or t.source in wanted)]
     calls = conversations(turns)
     # a gold objection is found again by its call and the exact text of its turn
-    golds_by_turn = {(f"{t.source}/{t.group}", t.text): t for t in turns}
+    golds_by_turn = {(f"{t.source}/{t.group}", spaced(t.text)): t for t in turns}
     started = time.perf_counter()
     if args.database:
         shown, themes, processed = evaluate(args.database, calls, golds_by_turn)
