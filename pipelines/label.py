@@ -149,7 +149,9 @@ def reads_alone(doc: Any) -> float:
     roots = [s.root for s in doc.sents]
     if len(roots) != 1:
         return 0.0
-    root = roots[0]
+    root, first = roots[0], doc[0]
+    if first.tag_ == "VB" and first.dep_ in ("advcl", "xcomp", "ccomp", "conj"):
+        return 0.0  # the tail of a cut sentence: "find out in April it doesn't work"
     deps = {child.dep_ for child in root.children}
     if root.pos_ in ("VERB", "AUX"):
         if "mark" in deps or (root.tag_ in ("VBN", "VBG") and not deps & {"aux", "auxpass"}):

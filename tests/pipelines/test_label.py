@@ -146,6 +146,7 @@ def test_a_confident_quote_wins_over_an_equally_central_unsure_one():
 @pytest.mark.parametrize("fragment", [
     "Some of our invoices", "With the grant timing", "Already signed off by their legal",
     "Anything over twenty-five thousand", "If we commit to three years", "Goes to the board",
+    "Find out in April it doesn't work",
 ])
 def test_demo_fragments_do_not_read_alone(nlp, fragment):
     assert reads_alone(nlp(fragment)) == 0.0
