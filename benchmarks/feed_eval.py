@@ -12,7 +12,8 @@ read as the app builds it (categories -> themes and other groups), in a temporar
 - reach: share of gold objections whose quote overlaps a mention the objection feed shows (in a
   theme or in an "other" group); "themes" counts themes only, "ranked" confident mentions only
   (the ones a ranking counts).
-- precision: share of the feed's mentions that overlap a gold objection of their turn.
+- precision: share of the feed's mentions that overlap a gold objection of their turn; "prec@t"
+  of the mentions in themes, "prec@r" of the confident ones.
 - purity: of the feed's mentions that overlap a gold objection, the share shown under the gold
   category (a theme's category for a theme member, the mention's own for the other group).
 """
@@ -136,12 +137,13 @@ def share(hits: int, total: int) -> float:
 def report(turns: list[Turn], shown: list[Shown], matched: dict, themes: int) -> None:
     """One row per source and one for all: gold objections, reach, precision, purity."""
     print(f"{'source':<18}{'gold':>6}{'reach':>7}{'themes':>8}{'ranked':>8}{'shown':>7}"
-          f"{'prec':>7}{'prec@r':>8}{'purity':>8}")
+          f"{'prec':>7}{'prec@t':>8}{'prec@r':>8}{'purity':>8}")
     sources = sorted({t.source for t in turns})
     for source in [*sources, None]:
         golds = [(t, g) for t in turns for g in t.objections if source in (None, t.source)]
         rows = [s for s in shown if source in (None, s.source)]
         ranked = [s for s in rows if s.confident]
+        themed = [s for s in rows if s.themed]
         right = [s for s in rows if s.golds]
 
         def reached(how: str, golds=golds) -> float:
@@ -152,6 +154,7 @@ def report(turns: list[Turn], shown: list[Shown], matched: dict, themes: int) ->
         print(f"{source or 'ALL':<18}{len(golds):>6}{reached('any'):>7.3f}"
               f"{reached('theme'):>8.3f}{reached('ranked'):>8.3f}{len(rows):>7}"
               f"{share(len(right), len(rows)):>7.3f}"
+              f"{share(sum(bool(s.golds) for s in themed), len(themed)):>8.3f}"
               f"{share(sum(bool(s.golds) for s in ranked), len(ranked)):>8.3f}"
               f"{share(pure, len(right)):>8.3f}")
     print(f"themes: {themes}; mentions in themes {sum(s.themed for s in shown)} of {len(shown)}")
