@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install browser run test test-fast test-fuzz check migration migration-initial soak \
-	train-extractor bench-extract bench-cluster bench-demo-themes bench-scale bench-parse \
+	train-extractor bench-extract bench-cluster bench-demo-themes bench-feed bench-scale bench-parse \
 	bench-embed bench-floor onnx-export
 
 $(STAMP): pyproject.toml
@@ -75,6 +75,9 @@ bench-cluster: install
 # after `make run` (or `verbatim demo --no-serve`) filled ./verbatim.db
 bench-demo-themes: install
 	$(BIN)/python benchmarks/demo_theme_eval.py
+
+bench-feed: install
+	$(BIN)/python -m benchmarks.feed_eval
 
 bench-scale: install
 	$(BIN)/python benchmarks/cluster_scale.py

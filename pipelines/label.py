@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
@@ -28,13 +29,23 @@ MAX_LABEL_CHARS = 60
 MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 10
 # The label's clause is cut from one of this many most central quotes.
 LABEL_SOURCES = 15
+# What a clause gains for reading alone as a sentence (reads_alone: 0..1) and for coming from a
+# quote the extractor is sure of (0..1): the rest of the score is support (0..1), keyword hits
+# (0.5 x 0..1) and centrality (0.5 x ~0.6-0.9).
+GRAMMAR_WEIGHT = 0.5
+CONFIDENCE_WEIGHT = 0.5
+# The spaCy components a clause's parse needs.
+PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
 NEEDS_CONTEXT = frozenset({"one", "plus", "which", "who", "also", "and", "or", "but", "then",
-                           "same", "either", "neither", "because", "unless", "than", "as"})
+                           "same", "either", "neither", "because", "unless", "than", "as",
+                           "if", "whether", "although", "though"})
 # ... and one ending with these was cut mid-thought.
 DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", "in", "on", "at",
                       "our", "my", "your", "their", "is", "are", "was", "that", "but", "so",
-                      "if", "be", "than", "from", "by", "about", "we", "i", "it's"})
+                      "if", "be", "than", "from", "by", "about", "we", "i", "it's",
+                      # reported speech whose words follow: "a software company says"
+                      "says", "said", "say", "asked", "told", "mentioned"})
 # A clause may open with these, but reads worse alone than one naming its subject.
 PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
@@ -82,28 +93,75 @@ def representatives(embeddings: np.ndarray, centroid: np.ndarray, k: int) -> np.
 
 
 def cluster_label(
-    texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, keywords: Sequence[str]
+    texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, keywords: Sequence[str],
+    confidences: Sequence[float] | None = None, nlp: Any = None,
 ) -> str:
     """A short label in the customers' words: the clause that best says what the theme says.
 
     Candidates are clean clauses (3-10 words, no dangling ends, no opening that needs the previous
     sentence, like "Plus the ..." or "One on ...") cut from the most central quotes. A clause wins
-    by how many members say the same content words, how many of the theme's keywords it holds and
-    how central its quote is. When no quote holds such a clause the label is built from the
-    keywords. Verbatim, so it can be reused as is.
+    by how many members say the same content words, how many of the theme's keywords it holds, how
+    central and how confident its quote is, and, given a spaCy pipeline, how well it reads alone:
+    a subject and its verb ("the three-year term is too long") beat a bare verb phrase ("need the
+    CFO's sign-off"), which beats a noun phrase ("not this year"); a subordinate clause ("if we
+    commit to three years"), a participle ("already signed off by legal") or a phrase headed by a
+    pronoun or preposition ("some of our invoices", "with the grant timing") never wins. When no
+    quote holds such a clause the label is built from the keywords. Verbatim, so it can be reused
+    as is.
     """
     if not texts:
         return " · ".join(keywords[:3])
     ranked = representatives(embeddings, centroid, LABEL_SOURCES)
     sims = np.asarray(embeddings, dtype=np.float64)[ranked] @ np.asarray(centroid, np.float64)
+    sure = np.ones(len(texts)) if confidences is None else np.asarray(confidences, np.float64)
+    candidates = [(clause, float(sims[rank]), float(sure[i]))
+                  for rank, i in enumerate(ranked) for clause in clauses(texts[int(i)])]
+    grammar = _grammar(nlp, [c for c, _, _ in candidates])
     members = [_content_words(t) for t in texts]
     best, best_score = "", -np.inf
-    for rank, i in enumerate(ranked):
-        for clause in clauses(texts[int(i)]):
-            score = _clause_score(clause, members, keywords, float(sims[rank]))
-            if score > best_score:
-                best, best_score = clause, score
+    for (clause, centrality, confidence), reads in zip(candidates, grammar, strict=True):
+        if reads <= 0:
+            continue
+        score = (_clause_score(clause, members, keywords, centrality)
+                 + GRAMMAR_WEIGHT * reads + CONFIDENCE_WEIGHT * confidence)
+        if score > best_score:
+            best, best_score = clause, score
     return best or " · ".join(keywords[:3]) or shorten(_clean_quote(texts[int(ranked[0])]))
+
+
+def _grammar(nlp: Any, texts: list[str]) -> list[float]:
+    """How well each clause reads alone (see `reads_alone`); 1 for all without a pipeline."""
+    if nlp is None:
+        return [1.0] * len(texts)
+    # parsing needs only these; the extractor's own components may sit in the same pipeline
+    unused = [p for p in nlp.pipe_names if p not in PARSE_PIPES]
+    return [reads_alone(doc) for doc in nlp.pipe(texts, disable=unused)]
+
+
+def reads_alone(doc: Any) -> float:
+    """1 subject + verb, 0.6 bare verb phrase, 0.3 noun phrase, 0 a fragment (a parsed clause).
+
+    A fragment is anything that leans on a sentence around it: two sentences, a subordinate
+    clause ("if we commit to three years"), a participle with no auxiliary ("already signed off
+    by their legal") or a phrase headed by a pronoun, determiner or preposition ("some of our
+    invoices", "anything over twenty-five thousand", "with the grant timing").
+    """
+    roots = [s.root for s in doc.sents]
+    if len(roots) != 1:
+        return 0.0
+    root, first = roots[0], doc[0]
+    if first.tag_ == "VB" and first.dep_ in ("advcl", "xcomp", "ccomp", "conj"):
+        return 0.0  # the tail of a cut sentence: "find out in April it doesn't work"
+    deps = {child.dep_ for child in root.children}
+    if root.pos_ in ("VERB", "AUX"):
+        if "mark" in deps or (root.tag_ in ("VBN", "VBG") and not deps & {"aux", "auxpass"}):
+            return 0.0
+        if deps & {"nsubj", "nsubjpass", "expl", "csubj"}:
+            return 1.0
+        # without a subject only a bare verb phrase reads alone ("need the CFO's sign-off");
+        # "goes to the board" lost the subject the sentence gave it
+        return 0.6 if root.tag_ == "VB" else 0.0
+    return 0.3 if root.pos_ in ("NOUN", "PROPN") else 0.0
 
 
 def clauses(text: str) -> list[str]:

@@ -7,6 +7,7 @@ ClusterMember row and shows in its category's other group.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete
@@ -25,13 +26,16 @@ from pipelines.types import KINDS
 def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
     """Each kind is rebuilt and committed on its own, so progress can be shown."""
     for step, kind in enumerate(KINDS):
-        rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind, job_id=job.id)
+        rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind, job_id=job.id,
+                     nlp=models.nlp)
         job.progress = (step + 1) / len(KINDS)
         session.add(job)
         session.commit()
 
 
-def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None) -> None:
+def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None,
+                 nlp: Any = None) -> None:
+    """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone."""
     mentions = list(session.exec(select(Mention).where(
         Mention.workspace_id == workspace_id, Mention.kind == kind).order_by(Mention.id)))
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
@@ -60,7 +64,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         cluster = previous[int(old_id)][0] if old_id is not None else Cluster(
             workspace_id=workspace_id, kind=kind, label="")
         _fill(cluster, [mentions[i] for i in idx], X[idx], result.centroids[label],
-              keywords.get(label, []))
+              keywords.get(label, []), nlp)
         session.add(cluster)
         session.flush()
         kept[label] = cluster.id
@@ -98,14 +102,15 @@ def _clear_members(*, session: Session, mention_ids: list[int]) -> None:
 
 
 def _fill(cluster: Cluster, rows: list[Mention], X: np.ndarray, centroid: np.ndarray,
-          keywords: list[str]) -> None:
+          keywords: list[str], nlp: Any = None) -> None:
     cluster.centroid = np.asarray(centroid, dtype=np.float32).tobytes()
     cluster.size, cluster.keywords = len(rows), list(keywords)
     cluster.active, cluster.updated_at = True, utcnow()
     categories = Counter(m.category for m in rows if m.category)
     cluster.category = categories.most_common(1)[0][0] if categories else None
     if not cluster.label_is_custom:
-        cluster.label = cluster_label([m.text for m in rows], X, centroid, keywords)
+        cluster.label = cluster_label([m.text for m in rows], X, centroid, keywords,
+                                      [m.confidence for m in rows], nlp)
 
 
 def _record_history(session: Session, matching: Matching, workspace_id: int,

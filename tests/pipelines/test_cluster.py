@@ -191,3 +191,21 @@ def test_few_large_and_many_small_themes_are_both_found(sizes):
 def test_config_rejects_unknown_reducers():
     with pytest.raises(ValueError, match="reducer"):
         ClusterConfig(reducer="tsne")
+
+
+def _spread(cosine: float, n: int, offset: int) -> np.ndarray:
+    """n unit rows whose pairwise cosine is exactly `cosine` (a shared axis plus private ones)."""
+    X = np.zeros((n, DIM))
+    X[:, offset] = np.sqrt(cosine)
+    X[np.arange(n), offset + 1 + np.arange(n)] = np.sqrt(1 - cosine)
+    return X
+
+
+def test_a_theme_of_freely_worded_quotes_survives_and_random_pairs_dissolve():
+    from pipelines.cluster import _dissolve_loose
+
+    # one demo objection theme's quotes sit at a median pairwise cosine of 0.30; random in-domain
+    # sentences at 0.21-0.24
+    X = np.vstack([_spread(0.28, 6, 0), _spread(0.2, 6, 100)])
+    labels = np.repeat([0, 1], 6)
+    assert _dissolve_loose(X, labels).tolist() == [0] * 6 + [-1] * 6

@@ -12,6 +12,7 @@ from pipelines.label import (
     clauses,
     cluster_label,
     ctfidf_keywords,
+    reads_alone,
     representatives,
     shorten,
 )
@@ -124,6 +125,53 @@ def test_label_skips_fragments_that_need_their_context():
 def test_clauses_split_at_commas_and_conjunctions_and_drop_dangling_ends():
     quote = "Honestly, the three-year term is too long, and legal won't sign it. We'd need the"
     assert clauses(quote) == ["The three-year term is too long", "Legal won't sign it"]
+
+
+def test_clauses_drop_reported_speech_and_subordinate_openings():
+    # labels the demo once showed: "A software company says", "If we commit to three years"
+    assert clauses("he's not going to give that up because a software company says") == [
+        "He's not going to give that up"]
+    assert clauses("if we commit to three years, we need a termination for convenience") == [
+        "We need a termination for convenience"]
+
+
+def test_a_confident_quote_wins_over_an_equally_central_unsure_one():
+    texts = ["Talk in December about the rollout", "No rollout before December for us"]
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["december", "rollout"], [0.3, 0.9])
+    assert label == "No rollout before December for us"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fragment", [
+    "Some of our invoices", "With the grant timing", "Already signed off by their legal",
+    "Anything over twenty-five thousand", "If we commit to three years", "Goes to the board",
+    "Find out in April it doesn't work",
+])
+def test_demo_fragments_do_not_read_alone(nlp, fragment):
+    assert reads_alone(nlp(fragment)) == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("clause", "grade"), [
+    ("The three-year term is too long", 1.0), ("We don't sign three-year deals", 1.0),
+    ("Need the CFO's sign-off", 0.6), ("Already pay for Gong", 0.6), ("Not this year", 0.3),
+])
+def test_clauses_that_name_a_theme_read_alone(nlp, clause, grade):
+    assert reads_alone(nlp(clause)) == grade
+
+
+@pytest.mark.slow
+def test_label_prefers_a_sentence_over_a_central_fragment(nlp):
+    # a demo theme labelled "Some of our invoices" (its most central quote's first clause)
+    texts = ["Some of our invoices, especially expert witnesses, reference client names",
+             "invoices come in every way possible.",
+             "If it's a new vendor, it just breaks."]
+    X = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5]])
+    keywords = ["invoices", "vendor"]
+    assert cluster_label(texts, X, np.array([1.0, 0.0]), keywords) == "Some of our invoices"
+    assert cluster_label(texts, X, np.array([1.0, 0.0]), keywords, nlp=nlp) == (
+        "Invoices come in every way possible")
 
 
 def test_label_falls_back_to_keywords_when_no_clause_reads_alone():

@@ -1,0 +1,222 @@
+"""The objection feed on held-out labelled calls: reach, precision and category purity per source.
+
+    python -m benchmarks.feed_eval                      # every test-split source
+    python -m benchmarks.feed_eval --sources own-clean,demo
+
+The labelled turns of the extraction test split (the split rule is read from
+pipelines/extraction/training/labels.py, never copied) are posted through the API as calls: the
+turns of one conversation (`group`) make one call, each customer turn preceded by the rep turn
+it answered (`context`). The app's own worker processes them, a rebuild runs, and the feed is
+read as the app builds it (categories -> themes and other groups), in a temporary SQLite database.
+
+- reach: share of gold objections whose quote overlaps a mention the objection feed shows (in a
+  theme or in an "other" group); "themes" counts themes only, "ranked" confident mentions only
+  (the ones a ranking counts).
+- precision: share of the feed's mentions that overlap a gold objection of their turn; "prec@t"
+  of the mentions in themes, "prec@r" of the confident ones.
+- purity: of the feed's mentions that overlap a gold objection, the share shown under the gold
+  category (a theme's category for a theme member, the mention's own for the other group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.db import session_scope
+from app.main import create_app
+from app.services.feed import FeedFilters, Row, build_categories
+from app.services.workspaces import create_api_key, get_or_create_workspace
+from app.settings import Settings
+from models import Call, Utterance
+from pipelines.extraction.training.labels import Objection, Turn, load_turns
+
+REP = {"name": "Sam Rep", "email": "sam@relayhq.com", "role": "rep"}
+CUSTOMER = {"name": "Alex Buyer", "email": "alex@prospect.example", "role": "customer"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One mention as the feed shows it, with the gold objections its quote overlaps."""
+
+    source: str
+    category: str | None  # the category it is shown under
+    themed: bool
+    confident: bool
+    turn: str | None  # the labelled turn it was said in
+    golds: tuple[Objection, ...]
+
+
+def conversations(turns: list[Turn]) -> dict[tuple[str, str], list[Turn]]:
+    """Turns grouped into conversations, in the order they were written."""
+    calls: dict[tuple[str, str], list[Turn]] = defaultdict(list)
+    for turn in turns:
+        calls[(turn.source, turn.group)].append(turn)
+    return calls
+
+
+def payload(external_id: str, turns: list[Turn], day: int) -> dict:
+    """A native-JSON call: each customer turn after the rep turn it answered."""
+    utterances, t = [], 0
+    for turn in turns:
+        if turn.context:
+            utterances.append({"speaker": REP["name"], "start_ms": t, "text": turn.context})
+        utterances.append({"speaker": CUSTOMER["name"], "start_ms": t + 5000, "text": turn.text})
+        t += 20000
+    return {"external_id": external_id, "title": external_id, "account": external_id,
+            "started_at": f"2026-11-{1 + day % 28:02d}T10:00:00Z", "outcome": "open",
+            "participants": [REP, CUSTOMER], "utterances": utterances}
+
+
+def spaced(text: str) -> str:
+    """Whitespace as ingest stores it (runs collapsed), so labelled text is found in a call."""
+    return " ".join(text.split())
+
+
+def overlapping(text: str, start: int, end: int, golds: tuple[Objection, ...]) -> tuple:
+    """The gold objections whose quote overlaps text[start:end] (the extraction_eval rule)."""
+    found = []
+    for gold in golds:
+        quote = spaced(gold.quote)
+        at = text.find(quote)
+        if at >= 0 and at < end and start < at + len(quote):
+            found.append(gold)
+    return tuple(found)
+
+
+def post_and_rebuild(client: TestClient, headers: dict, calls: dict) -> dict[str, str]:
+    """Posts every call, processes them, rebuilds; returns external id -> source."""
+    sources = {}
+    for day, ((source, group), turns) in enumerate(sorted(calls.items())):
+        external_id = f"{source}/{group}"
+        r = client.post("/v1/calls", json=payload(external_id, turns, day), headers=headers)
+        if r.status_code != 202:
+            raise RuntimeError(f"{external_id}: {r.status_code} {r.text[:300]}")
+        sources[external_id] = source
+    client.app.state.worker.run_until_idle()
+    r = client.post("/v1/clusters/rebuild", headers=headers)
+    if r.status_code != 202:
+        raise RuntimeError(f"rebuild: {r.status_code} {r.text[:300]}")
+    client.app.state.worker.run_until_idle()
+    return sources
+
+
+def feed_mentions(session: Session, workspace_id: int, golds_by_turn: dict,
+                  sources: dict[str, str]) -> list[Shown]:
+    """Every mention of the objection feed, themes and other groups, matched against the gold."""
+    groups = build_categories(session=session, workspace_id=workspace_id, kind="objection",
+                              filters=FeedFilters())
+    texts = {u.id: u.text for u in session.exec(select(Utterance).where(
+        Utterance.workspace_id == workspace_id))}
+    shown = []
+    for group in groups:
+        placed: list[tuple[Row, str | None, bool]] = [
+            (r, t.cluster.category, True) for t in group.themes for r in t.rows]
+        placed += [(r, group.category, False) for r in group.other]
+        for row, category, themed in placed:
+            m = row.mention
+            text = texts[m.utterance_id]
+            turn = golds_by_turn.get((row.call.external_id, spaced(text)))
+            golds = overlapping(text, m.start_char, m.end_char, turn.objections) if turn else ()
+            shown.append(Shown(sources[row.call.external_id], category, themed, row.confident,
+                               turn.id if turn else None, golds))
+    return shown
+
+
+def share(hits: int, total: int) -> float:
+    return hits / total if total else float("nan")
+
+
+def report(turns: list[Turn], shown: list[Shown], matched: dict, themes: int) -> None:
+    """One row per source and one for all: gold objections, reach, precision, purity."""
+    print(f"{'source':<18}{'gold':>6}{'reach':>7}{'themes':>8}{'ranked':>8}{'shown':>7}"
+          f"{'prec':>7}{'prec@t':>8}{'prec@r':>8}{'purity':>8}")
+    sources = sorted({t.source for t in turns})
+    for source in [*sources, None]:
+        golds = [(t, g) for t in turns for g in t.objections if source in (None, t.source)]
+        rows = [s for s in shown if source in (None, s.source)]
+        ranked = [s for s in rows if s.confident]
+        themed = [s for s in rows if s.themed]
+        right = [s for s in rows if s.golds]
+
+        def reached(how: str, golds=golds) -> float:
+            return share(sum(how in matched.get((t.id, g.quote), set()) for t, g in golds),
+                         len(golds))
+
+        pure = sum(any(g.category == s.category for g in s.golds) for s in right)
+        print(f"{source or 'ALL':<18}{len(golds):>6}{reached('any'):>7.3f}"
+              f"{reached('theme'):>8.3f}{reached('ranked'):>8.3f}{len(rows):>7}"
+              f"{share(len(right), len(rows)):>7.3f}"
+              f"{share(sum(bool(s.golds) for s in themed), len(themed)):>8.3f}"
+              f"{share(sum(bool(s.golds) for s in ranked), len(ranked)):>8.3f}"
+              f"{share(pure, len(right)):>8.3f}")
+    print(f"themes: {themes}; mentions in themes {sum(s.themed for s in shown)} of {len(shown)}")
+
+
+def reach_marks(shown: list[Shown]) -> dict[tuple[str, str], set[str]]:
+    """(turn id, gold quote) -> how it is reached: any, theme, ranked."""
+    marks: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s in shown:
+        for g in s.golds:
+            key = (str(s.turn), g.quote)
+            marks[key].add("any")
+            if s.themed:
+                marks[key].add("theme")
+            if s.confident:
+                marks[key].add("ranked")
+    return marks
+
+
+def evaluate(url: str, calls: dict, golds_by_turn: dict) -> tuple[list[Shown], int, int]:
+    """Posts the calls into a fresh workspace at url; the feed's mentions, themes, processed."""
+    app = create_app(Settings(database_url=url, worker_enabled=False))
+    with TestClient(app) as client:
+        with session_scope(app.state.engine) as session:
+            workspace = get_or_create_workspace(session=session, name="held-out")
+            workspace_id = workspace.id
+            key = create_api_key(session=session, workspace=workspace)
+        sources = post_and_rebuild(client, {"Authorization": f"Bearer {key}"}, calls)
+        with Session(app.state.engine) as session:
+            shown = feed_mentions(session, workspace_id, golds_by_turn, sources)
+            processed = len(session.exec(select(Call.id).where(
+                Call.workspace_id == workspace_id, Call.status == "processed")).all())
+            themes = len({t.cluster.id for g in build_categories(
+                session=session, workspace_id=workspace_id, kind="objection",
+                filters=FeedFilters()) for t in g.themes})
+    return shown, themes, processed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", help="comma-separated sources (default: all in the split)")
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--database", help="an empty database URL to keep (default: a temp one)")
+    args = parser.parse_args()
+    wanted = set(args.sources.split(",")) if args.sources else None
+    turns = [t for t in load_turns() if t.split == args.split
+             and (wanted is None or t.source in wanted)]
+    calls = conversations(turns)
+    # a gold objection is found again by its call and the exact text of its turn
+    golds_by_turn = {(f"{t.source}/{t.group}", spaced(t.text)): t for t in turns}
+    started = time.perf_counter()
+    if args.database:
+        shown, themes, processed = evaluate(args.database, calls, golds_by_turn)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'feed-eval.db'}"
+            shown, themes, processed = evaluate(url, calls, golds_by_turn)
+    print(f"split {args.split}: {len(turns)} turns as {len(calls)} calls ({processed} processed)"
+          f" in {time.perf_counter() - started:.0f} s; feed mentions not traced to a labelled "
+          f"turn: {sum(s.turn is None for s in shown)}")
+    report(turns, shown, reach_marks(shown), themes)
+
+
+if __name__ == "__main__":
+    main()
