@@ -26,7 +26,7 @@ import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 from procrastinate import App, BaseRetryStrategy, JobContext, PsycopgConnector, RetryDecision
@@ -212,20 +212,24 @@ class TicketWorker:
 
     def _release_orphans(self) -> int:
         """Rows still running under a ticket that is no longer running (it ended on an
-        error that left the row unsettled, say the database dropped mid-way): settled as a
-        crash, so that reconcile gives them a new ticket."""
+        error that left the row unsettled, say the database dropped mid-way), or under a
+        worker of the engine before procrastinate whose heartbeat stopped (an upgraded
+        database): settled as a crash, so that reconcile gives them a new ticket."""
+        cutoff = utcnow() - timedelta(seconds=self.lease_seconds)
         with self.engine.connect() as connection:
             orphans = connection.execute(text(
-                "SELECT j.id, split_part(j.locked_by, ':', 1) FROM job j "
-                "WHERE j.status = 'running' AND j.locked_by LIKE 'pj%:%' AND NOT EXISTS ("
-                "SELECT 1 FROM procrastinate_jobs t WHERE t.status = 'doing' "
-                "AND 'pj' || t.id::text = split_part(j.locked_by, ':', 1))")).all()
+                "SELECT j.id, j.locked_by FROM job j WHERE j.status = 'running' AND ("
+                "(j.locked_by LIKE 'pj%:%' AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs t "
+                "WHERE t.status = 'doing' AND 'pj' || t.id::text = split_part(j.locked_by, ':', 1)))"
+                " OR (j.locked_by NOT LIKE 'pj%:%' "
+                "AND coalesce(j.heartbeat_at, j.started_at) < :cutoff))"),
+                {"cutoff": cutoff}).all()
         released = 0
-        for job_id, ticket in orphans:
+        for job_id, holder in orphans:
             with session_scope(self.engine) as session:
                 released += settle_abandoned(
-                    session=session, job_id=job_id, holder_prefix=f"{ticket}:",
-                    reason=f"its ticket {ticket} ended without settling it")
+                    session=session, job_id=job_id, holder_prefix=holder or "",
+                    reason=f"its worker {holder} ended without settling it")
         return released
 
     async def _recover(self, app: App, ticket_id: int, job_id: int) -> None:

@@ -221,6 +221,20 @@ def test_a_row_left_running_by_an_ended_ticket_is_released(engine, workspace_id,
     assert job.status == "queued" and "ended without settling it" in job.error
 
 
+def test_a_row_held_by_a_worker_from_before_procrastinate_is_released(engine, workspace_id,
+                                                                       worker):
+    """An upgraded database: a job the old engine's worker held when it was stopped."""
+    job_id = _enqueue(engine, workspace_id)
+    with Session(engine, expire_on_commit=False) as session:
+        claim(session=session, job_id=job_id, worker_id="host:1:all:old")
+    assert worker._release_orphans() == 0  # its heartbeat is still fresh
+    with session_scope(engine) as session:
+        session.execute(update(Job).where(Job.id == job_id).values(
+            heartbeat_at=utcnow() - timedelta(seconds=10 * LEASE)))
+    assert worker._release_orphans() == 1
+    assert _job(engine, job_id).status == "queued"
+
+
 def test_the_job_engine_schema_is_marked_and_applied_once(engine):
     migrate(engine)  # a second start changes nothing
     with engine.connect() as conn:
