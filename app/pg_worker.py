@@ -40,7 +40,7 @@ from app.db import session_scope
 from app.job_engine import TASK_NAME, reconcile
 from app.nlp import Models
 from app.services.jobs import claim, settle_abandoned
-from app.worker import run_claimed
+from app.worker import heartbeat_while, run_claimed
 from models import Job
 from models.base import utcnow
 
@@ -110,7 +110,8 @@ class TicketWorker:
                      extra={"worker_id": holder})
             return "nothing to do"
         self.processed += 1
-        outcome = run_claimed(self.engine, self.models, job, holder, self.metrics)
+        with heartbeat_while(self.engine, job_id, holder, self.lease_seconds / 4):
+            outcome = run_claimed(self.engine, self.models, job, holder, self.metrics)
         if outcome == "error":
             with Session(self.engine) as session:
                 row = session.get(Job, job_id)
@@ -229,11 +230,15 @@ class TicketWorker:
             with session_scope(self.engine) as session:
                 released += settle_abandoned(
                     session=session, job_id=job_id, holder_prefix=holder or "",
-                    reason=f"its worker {holder} ended without settling it")
+                    reason=f"its worker {holder} ended without settling it",
+                    silent_since=utcnow())
         return released
 
     async def _recover(self, app: App, ticket_id: int, job_id: int) -> None:
-        retry_at, status = await asyncio.to_thread(self._settle_row, ticket_id, job_id)
+        decision = await asyncio.to_thread(self._settle_row, ticket_id, job_id)
+        if decision is None:
+            return  # its holder still renews the row's heartbeat: alive, leave it be
+        retry_at, status = decision
         try:
             if status is None:
                 await app.job_manager.retry_job_by_id_async(ticket_id, retry_at=retry_at)
@@ -242,24 +247,32 @@ class TicketWorker:
                                                              delete_job=False)
         except ConnectorException:  # it moved on meanwhile: nothing left to do
             log.info("stalled ticket %s changed state while being recovered", ticket_id)
+            return
         log.warning("ticket %s of job %s: its worker stopped responding (%s)", ticket_id,
                     job_id, "retried" if status is None else status.value,
                     extra={"job_id": job_id})
 
-    def _settle_row(self, ticket_id: int, job_id: int) -> tuple[datetime, Status | None]:
-        """Settles the row the dead ticket held; then (when to retry, None) while the row
-        is queued, else (_, the ticket's final status)."""
+    def _settle_row(self, ticket_id: int,
+                    job_id: int) -> tuple[datetime, Status | None] | None:
+        """Settles the row the dead ticket held. Then None while the row is still held
+        and alive; (when to retry, None) while it is queued; else (_, the ticket's final
+        status)."""
+        holder_prefix = f"pj{ticket_id}:"
+        now = utcnow()
         with session_scope(self.engine) as session:
             settle_abandoned(
-                session=session, job_id=job_id, holder_prefix=f"pj{ticket_id}:",
-                reason=f"worker stopped responding (no heartbeat for {self.lease_seconds:g} s)")
+                session=session, job_id=job_id, holder_prefix=holder_prefix,
+                reason=f"worker stopped responding (no heartbeat for {self.lease_seconds:g} s)",
+                silent_since=now - timedelta(seconds=self.lease_seconds))
         with Session(self.engine) as session:
             row = session.get(Job, job_id)
-            now = utcnow()
-            if row is not None and row.status == "queued":
+            if row is None:
+                return now, Status.SUCCEEDED
+            if row.status == "running" and (row.locked_by or "").startswith(holder_prefix):
+                return None
+            if row.status == "queued":
                 return row.available_at or now, None
-            failed = row is not None and row.status == "failed"
-            return now, Status.FAILED if failed else Status.SUCCEEDED
+            return now, Status.FAILED if row.status == "failed" else Status.SUCCEEDED
 
 
 @contextlib.asynccontextmanager

@@ -74,28 +74,8 @@ class Worker:
     def _run(self, claimed: Job) -> None:
         run_claimed(self.engine, self.models, claimed, self.worker_id, self.metrics)
 
-    @contextmanager
-    def _heartbeat(self, job_id: int) -> Iterator[None]:
-        """Renews the job's heartbeat from a side thread while the job runs."""
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(self.lease_seconds / 4):
-                try:
-                    with session_scope(self.engine) as session:
-                        if not heartbeat(session=session, job_id=job_id,
-                                         worker_id=self.worker_id):
-                            return
-                except Exception:  # the database may be briefly unavailable: try again
-                    log.exception("heartbeat of job %s failed", job_id)
-
-        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
+    def _heartbeat(self, job_id: int):
+        return heartbeat_while(self.engine, job_id, self.worker_id, self.lease_seconds / 4)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name=self.worker_id,
@@ -175,3 +155,28 @@ def run_claimed(engine: Engine, models: Models, claimed: Job, worker_id: str,
     if outcome == "done":
         log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
     return outcome
+
+
+@contextmanager
+def heartbeat_while(engine: Engine, job_id: int, worker_id: str,
+                    every_seconds: float) -> Iterator[None]:
+    """Renews the job's heartbeat from a side thread while the block runs: the proof that
+    its holder is alive, whatever else is slow (a loaded machine, a stopping worker)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_seconds):
+            try:
+                with session_scope(engine) as session:
+                    if not heartbeat(session=session, job_id=job_id, worker_id=worker_id):
+                        return
+            except Exception:  # the database may be briefly unavailable: try again
+                log.exception("heartbeat of job %s failed", job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

@@ -147,17 +147,21 @@ def recover_stalled(*, session: Session, lease_seconds: float,
     return recovered
 
 
-def settle_abandoned(*, session: Session, job_id: int, holder_prefix: str,
-                     reason: str) -> bool:
-    """A job whose holder is known to be dead (its procrastinate worker stopped sending
-    heartbeats) is queued again or failed, the crash counting as an attempt. Only while a
-    holder whose id starts with `holder_prefix` still has it: False otherwise."""
+def settle_abandoned(*, session: Session, job_id: int, holder_prefix: str, reason: str,
+                     silent_since: datetime) -> bool:
+    """A job whose holder looks dead (its procrastinate worker stopped sending heartbeats)
+    is queued again or failed, the crash counting as an attempt — only while a holder whose
+    id starts with `holder_prefix` still has it and has not renewed the job's own heartbeat
+    since `silent_since` (a worker that is stopping, or starved, still renews it). False
+    when nothing was changed."""
     job = session.get(Job, job_id)
     if job is None or job.status != "running" or not (job.locked_by or "").startswith(
             holder_prefix):
         return False
+    last_sign = func.coalesce(Job.heartbeat_at, Job.started_at)
     error = f"{reason} during attempt {job.attempts} of {job.max_attempts}"
-    return _settle(session=session, job=job, error=error, now=utcnow())
+    return _settle(session=session, job=job, error=error, now=utcnow(),
+                   guard=last_sign < silent_since)
 
 
 def backoff_seconds(attempts: int) -> float:

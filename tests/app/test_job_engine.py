@@ -68,9 +68,10 @@ def _job(engine, job_id: int) -> Job:
         return job
 
 
-def _hold_with_dead_worker(engine, worker: TicketWorker, job_id: int) -> str:
+def _hold_with_dead_worker(engine, worker: TicketWorker, job_id: int, alive=False) -> str:
     """As if a worker fetched the job's ticket, claimed the row, and was killed: its
-    heartbeat stopped long ago."""
+    heartbeat stopped long ago (with `alive`, the row's own heartbeat is still renewed, as
+    by a worker that is stopping after its jobs in hand)."""
 
     async def fetch() -> int:
         app = worker._app()
@@ -87,6 +88,10 @@ def _hold_with_dead_worker(engine, worker: TicketWorker, job_id: int) -> str:
     holder = f"pj{ticket_id}:killed-host:1:dead"
     with Session(engine, expire_on_commit=False) as session:
         assert claim(session=session, job_id=job_id, worker_id=holder) is not None
+    if not alive:
+        with session_scope(engine) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(
+                heartbeat_at=utcnow() - timedelta(seconds=10 * LEASE)))
     return holder
 
 
@@ -194,6 +199,17 @@ def test_a_killed_workers_job_runs_again_elsewhere(engine, workspace_id, worker)
     assert (job.status, job.attempts) == ("done", 2)
     with pytest.raises(LeaseLost), session_scope(engine) as session:
         complete(session=session, job_id=job_id, worker_id=holder)
+
+
+def test_a_stopping_worker_that_still_renews_its_job_keeps_it(engine, workspace_id, worker):
+    """procrastinate stops a worker's heartbeat while it finishes its jobs on SIGTERM: the
+    row's own heartbeat says the job is still being run, so it is not run a second time."""
+    job_id = _enqueue(engine, workspace_id)
+    holder = _hold_with_dead_worker(engine, worker, job_id, alive=True)
+    worker.recover()
+    job = _job(engine, job_id)
+    assert (job.status, job.locked_by, job.attempts) == ("running", holder, 1)
+    assert [t["status"] for t in _tickets(engine, job_id)] == ["doing"]
 
 
 def test_a_queued_row_without_a_ticket_gets_one(engine, workspace_id, worker):
