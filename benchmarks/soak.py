@@ -251,7 +251,7 @@ def main() -> int:
         fleet.start_worker(slot)
     stop = threading.Event()
     try:
-        _wait_ready(urls, timeout=600)
+        _wait_ready(urls, timeout=min(600.0, args.max_seconds))
         print(f"fleet up in {time.time() - started:.0f} s: {args.apis} APIs, "
               f"{args.workers} workers", flush=True)
         chaos = threading.Thread(target=_chaos, args=(fleet, args.kill_every, stop),
@@ -278,7 +278,7 @@ def main() -> int:
             time.sleep(2)
         elapsed = time.time() - t0
         stop.set()
-        chaos.join(timeout=180)
+        chaos.join(timeout=max(5.0, min(180.0, deadline + 30 - time.time())))
         result = report(engine, args, fleet, changed, failed_posts, elapsed)
     finally:
         stop.set()

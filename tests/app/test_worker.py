@@ -217,3 +217,13 @@ def test_why_a_job_failed_is_in_the_api_and_on_its_call(api):
     assert "stopped responding" in job["error"]
     call = api.client.get(f"/v1/calls/{posted['call_id']}", headers=api.headers).json()
     assert call["status"] == "failed"
+
+
+def test_the_api_process_runs_jobs_itself_on_sqlite_only_unless_told():
+    from app.settings import Settings
+
+    assert Settings(database_url="sqlite:///x.db").runs_jobs_in_process()
+    assert not Settings(database_url="postgresql://db/v").runs_jobs_in_process()
+    assert Settings(database_url="postgresql://db/v", worker_enabled=True).runs_jobs_in_process()
+    assert not Settings(database_url="sqlite:///x.db",
+                        worker_enabled=False).runs_jobs_in_process()
