@@ -130,7 +130,7 @@ class TicketWorker:
                     concurrency: int) -> None:
         app = self._app()
         async with app.open_async():
-            await self.maintain(app)
+            await self._maintain_safely(app)
             upkeep = asyncio.create_task(self._maintain_forever(app)) if wait else None
             try:
                 await app.run_worker_async(
@@ -184,7 +184,8 @@ class TicketWorker:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Asks the thread's worker to stop after the jobs in hand."""
-        if self._loop is not None and self._task is not None:
+        running = self._thread is not None and self._thread.is_alive()
+        if running and self._loop is not None and self._task is not None:
             self._loop.call_soon_threadsafe(self._task.cancel)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -194,10 +195,13 @@ class TicketWorker:
     async def _maintain_forever(self, app: App) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 2)
-            try:
-                await self.maintain(app)
-            except Exception:  # the database may be briefly unavailable: next time
-                log.exception("job maintenance failed")
+            await self._maintain_safely(app)
+
+    async def _maintain_safely(self, app: App) -> None:
+        try:
+            await self.maintain(app)
+        except Exception:  # the database may be briefly unavailable: next time
+            log.exception("job maintenance failed")
 
     async def maintain(self, app: App) -> None:
         """Settles stalled tickets, then defers tickets for queued rows without one."""
