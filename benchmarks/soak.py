@@ -315,7 +315,9 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
     # lost: never stored, or unprocessed with no job left to process it
     lost = sum(status.get(e) not in ("processed", "failed") and e not in pending
                for e in posted)
-    wins = sum(f"soak-{i}" in marked for i in changed)
+    # the changed version is the one stored, and the call was processed after it arrived
+    wins = sum(f"soak-{i}" in marked and status.get(f"soak-{i}") == "processed"
+               for i in changed)
     result = {
         "calls": args.calls, "apis": args.apis, "workers": args.workers,
         "processed": processed,
