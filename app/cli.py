@@ -28,8 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_serve)
-    worker = sub.add_parser("worker", help="process queued jobs in this process")
+    worker = sub.add_parser("worker", help="process queued jobs in this process (on "
+                            "PostgreSQL: a procrastinate worker; run as many as you like)")
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--queues", default=None,
+                        help="PostgreSQL: only these queues, comma-separated (calls,rebuilds)")
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="PostgreSQL: jobs run at once (VERBATIM_WORKER_CONCURRENCY, 2)")
     worker.set_defaults(func=_worker)
     ingest = sub.add_parser("ingest", help="store transcript files and queue them")
     ingest.add_argument("paths", nargs="+", type=Path)
@@ -82,7 +87,10 @@ def _worker(args: argparse.Namespace) -> int:
     from app.worker import Worker
 
     settings = Settings.from_env()
-    worker = Worker(_engine(settings), load_models(), settings.worker_poll_seconds,
+    engine = _engine(settings)
+    if engine.dialect.name == "postgresql":
+        return _ticket_worker(args, engine, settings, load_models())
+    worker = Worker(engine, load_models(), settings.worker_poll_seconds,
                     lease_seconds=settings.worker_lease_seconds)
     if args.once:
         worker.recover()
@@ -93,6 +101,20 @@ def _worker(args: argparse.Namespace) -> int:
         worker.run_forever()
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _ticket_worker(args: argparse.Namespace, engine, settings: Settings, models) -> int:
+    from app.pg_worker import TicketWorker
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    worker = TicketWorker(engine, models, lease_seconds=settings.worker_lease_seconds,
+                          concurrency=args.concurrency or settings.worker_concurrency,
+                          queues=queues)
+    if args.once:
+        print(f"processed {worker.run_until_idle()} jobs")
+        return 0
+    worker.run_forever()  # SIGTERM or Ctrl-C: stops after the jobs in hand
     return 0
 
 
@@ -157,15 +179,17 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _process(engine, settings: Settings, models=None):
     from app.nlp import load_models
-    from app.worker import Worker
+    from app.worker import Worker, in_process_workers
 
     if models is None:
         print("loading models (spaCy, all-MiniLM-L6-v2)...", flush=True)
         models = load_models()
-    worker = Worker(engine, models, settings.worker_poll_seconds,
-                    lease_seconds=settings.worker_lease_seconds)
-    worker.recover()
-    _run_with_progress(engine, worker)
+    runner = in_process_workers(engine, models, settings)[0]
+    runner.recover()
+    if isinstance(runner, Worker):  # SQLite: one job at a time, with a progress bar
+        _run_with_progress(engine, runner)
+    else:
+        runner.run_until_idle()
     return models
 
 

@@ -92,7 +92,8 @@ def alembic_config(connection=None) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrades the database to the newest revision; a new database gets every table."""
+    """Upgrades the database to the newest revision; a new database gets every table. On
+    PostgreSQL, procrastinate's schema (the job engine) is created or upgraded too."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
@@ -104,6 +105,15 @@ def migrate(engine: Engine) -> None:
                 "verbatim.db can simply be deleted), or, if its tables match this version, "
                 "mark it with `alembic stamp head` (README: Upgrading)")
         command.upgrade(alembic_config(connection), "head")
+        if connection.dialect.name == "postgresql":
+            from app.job_engine import ensure_schema
+
+            ensure_schema(connection)
+
+
+def is_ours(name: str | None, type_: str, _parent_names=None) -> bool:
+    """Alembic compares only our tables: procrastinate's are ensure_schema's (job_engine)."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
 
 
 def create_tables(engine: Engine) -> None:

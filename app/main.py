@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         metrics.watch_jobs(engine)
         workers = in_process_workers(engine, app.state.models, settings, metrics=metrics)
         app.state.worker = workers[0]
-        if settings.worker_enabled:
+        if settings.runs_jobs_in_process():
             for worker in workers:
                 worker.start()
         try:

@@ -11,9 +11,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-def _bool(name: str, default: bool) -> bool:
+def _bool(name: str, default: bool | None) -> bool | None:
     value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,12 @@ class Settings:
     max_body_bytes: int = 20 * 1024 * 1024
     max_utterances: int = 20_000
     max_utterance_chars: int = 20_000
-    worker_enabled: bool = True
+    # None: the API process runs jobs itself on SQLite, and leaves them to `verbatim worker`
+    # processes on PostgreSQL; VERBATIM_WORKER=1 or 0 decides either way
+    worker_enabled: bool | None = None
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: float = 60.0
+    worker_concurrency: int = 2  # jobs one PostgreSQL worker process runs at once
     webhook_tolerance_seconds: int = 300
     session_secret: str = ""
 
@@ -37,6 +42,12 @@ class Settings:
             max_utterance_chars=_int("VERBATIM_MAX_UTTERANCE_CHARS", cls.max_utterance_chars),
             worker_enabled=_bool("VERBATIM_WORKER", cls.worker_enabled),
             worker_lease_seconds=float(_int("VERBATIM_WORKER_LEASE", 60)),
+            worker_concurrency=_int("VERBATIM_WORKER_CONCURRENCY", cls.worker_concurrency),
             webhook_tolerance_seconds=_int("VERBATIM_WEBHOOK_TOLERANCE", 300),
             session_secret=os.environ.get("VERBATIM_SESSION_SECRET", ""),
         )
+
+    def runs_jobs_in_process(self) -> bool:
+        if self.worker_enabled is not None:
+            return self.worker_enabled
+        return not self.database_url.startswith("postgres")

@@ -1,8 +1,8 @@
-"""The job worker: threads inside the server by default, or its own process (`verbatim worker`).
+"""The job worker on SQLite: threads inside the server (one process only).
 
-Any number of workers may share a PostgreSQL database; SQLite allows one process. Each
-worker renews the heartbeat of the job it runs, takes back jobs whose worker stopped
+Each worker renews the heartbeat of the job it runs, takes back jobs whose worker stopped
 renewing theirs (killed, out of memory), and settles a job only while it still holds it.
+On PostgreSQL, procrastinate runs the jobs (app/pg_worker.py) with `run_claimed` below.
 """
 
 from __future__ import annotations
@@ -72,59 +72,10 @@ class Worker:
         return done
 
     def _run(self, claimed: Job) -> None:
-        extra = {"job_id": claimed.id, "call_id": claimed.call_id, "kind": claimed.kind,
-                 "worker_id": self.worker_id}
-        log.info("job %s (%s) started", claimed.id, claimed.kind, extra=extra)
-        started = time.perf_counter()
-        try:
-            with session_scope(self.engine) as session:
-                job = session.get(Job, claimed.id)
-                if job is None:
-                    return
-                run_job(session=session, job=job, models=self.models)
-                complete(session=session, job_id=job.id, worker_id=self.worker_id)
-        except LeaseLost:
-            log.warning("job %s was taken back from this worker: its result is dropped",
-                        claimed.id, extra=extra)
-            self._observe(claimed.kind, "lease_lost", started)
-            return
-        except Exception as exc:  # any failure is recorded on the job, never lost
-            log.exception("job %s failed", claimed.id, extra=extra)
-            with session_scope(self.engine) as session:
-                fail(session=session, job_id=claimed.id, worker_id=self.worker_id,
-                     error=f"{type(exc).__name__}: {exc}"[:4000])
-            self._observe(claimed.kind, "error", started)
-            return
-        self._observe(claimed.kind, "done", started)
-        seconds = time.perf_counter() - started
-        log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
+        run_claimed(self.engine, self.models, claimed, self.worker_id, self.metrics)
 
-    def _observe(self, kind: str, outcome: str, started: float) -> None:
-        if self.metrics is not None:
-            self.metrics.job_seconds.labels(kind, outcome).observe(time.perf_counter() - started)
-
-    @contextmanager
-    def _heartbeat(self, job_id: int) -> Iterator[None]:
-        """Renews the job's heartbeat from a side thread while the job runs."""
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(self.lease_seconds / 4):
-                try:
-                    with session_scope(self.engine) as session:
-                        if not heartbeat(session=session, job_id=job_id,
-                                         worker_id=self.worker_id):
-                            return
-                except Exception:  # the database may be briefly unavailable: try again
-                    log.exception("heartbeat of job %s failed", job_id)
-
-        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
+    def _heartbeat(self, job_id: int):
+        return heartbeat_while(self.engine, job_id, self.worker_id, self.lease_seconds / 4)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name=self.worker_id,
@@ -154,11 +105,78 @@ class Worker:
                 self._stop.wait(self.poll_seconds)
 
 
-def in_process_workers(engine: Engine, models: Models, settings,
-                       metrics=None) -> list[Worker]:
-    """The server's own workers: one for every kind, and a lane for calls only, so that a
-    call is processed while a long rebuild runs."""
+def in_process_workers(engine: Engine, models: Models, settings, metrics=None) -> list:
+    """The runners an API process (or a one-shot command) uses; the first one drains the
+    queue (`run_until_idle`). SQLite: one worker for every kind, and a lane for calls only,
+    so that a call is processed while a long rebuild runs. PostgreSQL: a procrastinate
+    worker (app/pg_worker.py), whose priorities and concurrency do the same."""
+    if engine.dialect.name == "postgresql":
+        from app.pg_worker import TicketWorker
+
+        return [TicketWorker(engine, models, lease_seconds=settings.worker_lease_seconds,
+                             concurrency=settings.worker_concurrency, name="api",
+                             metrics=metrics)]
     common = {"lease_seconds": settings.worker_lease_seconds, "metrics": metrics}
     return [Worker(engine, models, settings.worker_poll_seconds, name="all", **common),
             Worker(engine, models, settings.worker_poll_seconds, kinds=CALL_KINDS,
                    name="calls", **common)]
+
+
+def run_claimed(engine: Engine, models: Models, claimed: Job, worker_id: str,
+                metrics=None) -> str:
+    """Runs a job `worker_id` has claimed and settles it while it still holds it: "done",
+    "error" (the failure is recorded on the job: queued again or failed), or "lease_lost"
+    (another worker holds it now: this run is rolled back)."""
+    extra = {"job_id": claimed.id, "call_id": claimed.call_id, "kind": claimed.kind,
+             "worker_id": worker_id}
+    log.info("job %s (%s) started", claimed.id, claimed.kind, extra=extra)
+    started = time.perf_counter()
+    try:
+        with session_scope(engine) as session:
+            job = session.get(Job, claimed.id)
+            if job is None:
+                return "done"
+            run_job(session=session, job=job, models=models)
+            complete(session=session, job_id=job.id, worker_id=worker_id)
+        outcome = "done"
+    except LeaseLost:
+        log.warning("job %s was taken back from this worker: its result is dropped",
+                    claimed.id, extra=extra)
+        outcome = "lease_lost"
+    except Exception as exc:  # any failure is recorded on the job, never lost
+        log.exception("job %s failed", claimed.id, extra=extra)
+        with session_scope(engine) as session:
+            fail(session=session, job_id=claimed.id, worker_id=worker_id,
+                 error=f"{type(exc).__name__}: {exc}"[:4000])
+        outcome = "error"
+    seconds = time.perf_counter() - started
+    if metrics is not None:
+        metrics.job_seconds.labels(claimed.kind, outcome).observe(seconds)
+    if outcome == "done":
+        log.info("job %s done in %.2f s", claimed.id, seconds, extra={**extra, "seconds": seconds})
+    return outcome
+
+
+@contextmanager
+def heartbeat_while(engine: Engine, job_id: int, worker_id: str,
+                    every_seconds: float) -> Iterator[None]:
+    """Renews the job's heartbeat from a side thread while the block runs: the proof that
+    its holder is alive, whatever else is slow (a loaded machine, a stopping worker)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every_seconds):
+            try:
+                with session_scope(engine) as session:
+                    if not heartbeat(session=session, job_id=job_id, worker_id=worker_id):
+                        return
+            except Exception:  # the database may be briefly unavailable: try again
+                log.exception("heartbeat of job %s failed", job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

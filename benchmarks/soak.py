@@ -1,7 +1,7 @@
 """Crash and scale-out soak on PostgreSQL, loopback only, bounded in time.
 
-N API processes (`verbatim serve`, worker threads off) and M worker processes
-(`verbatim worker`) share one database. Calls are posted through the APIs, 5% of them
+N API processes (`verbatim serve`, no in-process worker) and M procrastinate worker
+processes (`verbatim worker`) share one database. Calls are posted through the APIs, 5% of them
 re-delivered (half unchanged, half changed); every --kill-every seconds a random worker gets
 kill -9 and is started again, and the other workers are restarted in turn (SIGTERM: they
 finish the job in hand). At the end it prints:
@@ -59,9 +59,10 @@ def _free_port() -> int:
 class Fleet:
     """The API and worker processes, their logs, and their deaths (for the overlap check)."""
 
-    def __init__(self, db_url: str, logs: Path, lease: int) -> None:
+    def __init__(self, db_url: str, logs: Path, lease: int, concurrency: int) -> None:
         self.env = {**os.environ, "VERBATIM_DATABASE_URL": db_url, "VERBATIM_WORKER": "0",
                     "VERBATIM_LOG_FORMAT": "json", "VERBATIM_WORKER_LEASE": str(lease),
+                    "VERBATIM_WORKER_CONCURRENCY": str(concurrency),
                     "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         self.logs = logs
         self.workers: dict[int, subprocess.Popen] = {}
@@ -222,7 +223,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--kill-every", type=float, default=20.0)
     ap.add_argument("--redeliver", type=float, default=0.05)
-    ap.add_argument("--lease", type=int, default=15, help="worker lease seconds")
+    ap.add_argument("--lease", type=int, default=15,
+                    help="seconds without a heartbeat before a worker counts as dead")
+    ap.add_argument("--concurrency", type=int, default=2, help="jobs per worker at once")
     ap.add_argument("--max-seconds", type=float, default=1800.0)
     ap.add_argument("--logs", type=Path, default=Path("/tmp/verbatim-soak"))
     ap.add_argument("--check", action="store_true",
@@ -242,13 +245,13 @@ def main() -> int:
     args.logs.mkdir(parents=True, exist_ok=True)
     for old in args.logs.glob("*.log"):
         old.unlink()
-    fleet = Fleet(args.database_url, args.logs, args.lease)
+    fleet = Fleet(args.database_url, args.logs, args.lease, args.concurrency)
     urls = [fleet.start_api() for _ in range(args.apis)]
     for slot in range(args.workers):
         fleet.start_worker(slot)
     stop = threading.Event()
     try:
-        _wait_ready(urls, timeout=600)
+        _wait_ready(urls, timeout=min(600.0, args.max_seconds))
         print(f"fleet up in {time.time() - started:.0f} s: {args.apis} APIs, "
               f"{args.workers} workers", flush=True)
         chaos = threading.Thread(target=_chaos, args=(fleet, args.kill_every, stop),
@@ -275,7 +278,7 @@ def main() -> int:
             time.sleep(2)
         elapsed = time.time() - t0
         stop.set()
-        chaos.join(timeout=180)
+        chaos.join(timeout=max(5.0, min(180.0, deadline + 30 - time.time())))
         result = report(engine, args, fleet, changed, failed_posts, elapsed)
     finally:
         stop.set()
@@ -301,6 +304,9 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
         failed_jobs = conn.execute(text(
             "SELECT count(*) FROM job WHERE status = 'failed'")).scalar()
         attempts = conn.execute(text("SELECT coalesce(max(attempts), 0) FROM job")).scalar()
+        # procrastinate's tickets (succeeded ones are deleted): none may be left waiting
+        tickets = dict(conn.execute(text(
+            "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status")).all())
         marked = {row[0] for row in conn.execute(text(
             "SELECT DISTINCT c.external_id FROM utterance u JOIN call c ON c.id = u.call_id "
             "WHERE u.text LIKE 'Version 2 marker%'"))}
@@ -309,7 +315,9 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
     # lost: never stored, or unprocessed with no job left to process it
     lost = sum(status.get(e) not in ("processed", "failed") and e not in pending
                for e in posted)
-    wins = sum(f"soak-{i}" in marked for i in changed)
+    # the changed version is the one stored, and the call was processed after it arrived
+    wins = sum(f"soak-{i}" in marked and status.get(f"soak-{i}") == "processed"
+               for i in changed)
     result = {
         "calls": args.calls, "apis": args.apis, "workers": args.workers,
         "processed": processed,
@@ -318,7 +326,8 @@ def report(engine, args, fleet: Fleet, changed: set[int], failed_posts: int,
         "failed_calls": sum(status.get(e) == "failed" for e in posted),
         "failed_jobs": failed_jobs, "max_attempts_seen": attempts,
         "run_twice_at_once": _overlaps(args.logs, fleet.deaths, time.time()),
-        "stuck": stuck, "changed_redelivery_wins": f"{wins}/{len(changed)}",
+        "stuck": stuck, "tickets_left": tickets,
+        "changed_redelivery_wins": f"{wins}/{len(changed)}",
         "calls_per_min": round(processed / (elapsed / 60), 1), "seconds": round(elapsed, 1),
     }
     print(json.dumps(result, indent=2))

@@ -9,7 +9,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.db import make_engine
+from app.db import is_ours, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,6 +18,7 @@ target_metadata = SQLModel.metadata
 def _configure_and_run(connection) -> None:
     context.configure(
         connection=connection, target_metadata=target_metadata, compare_type=True,
+        include_name=is_ours,  # procrastinate's tables are not alembic's (app/job_engine.py)
         # SQLite cannot ALTER most things: alembic rebuilds the table instead
         render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():

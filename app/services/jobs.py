@@ -5,6 +5,10 @@ runs it, and settles it only while it still holds it. A job whose heartbeat stop
 worker was killed) is taken back by any worker after the lease, and that crash counts as
 an attempt: a job that keeps killing its worker fails after `max_attempts`, with the
 reason in `error`.
+
+On PostgreSQL each Job row also gets a procrastinate job, its ticket (app/job_engine.py),
+deferred in the same transaction: procrastinate decides who runs what and when, and these
+functions keep the row (what `GET /v1/jobs/{id}` shows) the truth about what happened.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import job_engine
 from app.errors import NotFound
 from models import Call, Job, Utterance
 from models.base import utcnow
@@ -46,6 +51,8 @@ def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | No
         if kind != "rebuild" or waiting is None:
             raise
         return waiting
+    if job_engine.on_postgres(session):
+        job_engine.defer(session=session, job=job)
     return job
 
 
@@ -82,16 +89,24 @@ def claim_next(*, session: Session, worker_id: str,
         query = query.where(Job.kind.in_(kinds))
     candidates = session.exec(query.order_by(Job.priority, Job.id).limit(5)).all()
     for job_id in candidates:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", locked_by=worker_id, started_at=now, heartbeat_at=now,
-                    attempts=Job.attempts + 1)
-        )
-        session.commit()
-        if result.rowcount == 1:
-            return session.get(Job, job_id)
+        job = claim(session=session, job_id=job_id, worker_id=worker_id)
+        if job is not None:
+            return job
     return None
+
+
+def claim(*, session: Session, job_id: int, worker_id: str) -> Job | None:
+    """Moves this job from queued to running for `worker_id` (an attempt) and commits;
+    None when it is not queued: done, failed, gone, or already held by another worker."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", locked_by=worker_id, started_at=now, heartbeat_at=now,
+                attempts=Job.attempts + 1)
+    )
+    session.commit()
+    return session.get(Job, job_id) if result.rowcount == 1 else None
 
 
 def _held(job_id: int, worker_id: str):
@@ -138,6 +153,23 @@ def recover_stalled(*, session: Session, lease_seconds: float,
         recovered += _settle(session=session, job=job, error=error, now=now,
                              guard=last_sign < cutoff)
     return recovered
+
+
+def settle_abandoned(*, session: Session, job_id: int, holder_prefix: str, reason: str,
+                     silent_since: datetime) -> bool:
+    """A job whose holder looks dead (its procrastinate worker stopped sending heartbeats)
+    is queued again or failed, the crash counting as an attempt — only while a holder whose
+    id starts with `holder_prefix` still has it and has not renewed the job's own heartbeat
+    since `silent_since` (a worker that is stopping, or starved, still renews it). False
+    when nothing was changed."""
+    job = session.get(Job, job_id)
+    if job is None or job.status != "running" or not (job.locked_by or "").startswith(
+            holder_prefix):
+        return False
+    last_sign = func.coalesce(Job.heartbeat_at, Job.started_at)
+    error = f"{reason} during attempt {job.attempts} of {job.max_attempts}"
+    return _settle(session=session, job=job, error=error, now=utcnow(),
+                   guard=last_sign < silent_since)
 
 
 def backoff_seconds(attempts: int) -> float:

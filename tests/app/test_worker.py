@@ -229,3 +229,13 @@ def test_a_very_long_call_waits_for_the_ordinary_calls_queued_after_it(api, monk
     engine = api.client.app.state.engine
     order = [_claim(engine, "w").call_id for _ in posted]
     assert order == [posted[1]["call_id"], posted[2]["call_id"], posted[0]["call_id"]]
+
+
+def test_the_api_process_runs_jobs_itself_on_sqlite_only_unless_told():
+    from app.settings import Settings
+
+    assert Settings(database_url="sqlite:///x.db").runs_jobs_in_process()
+    assert not Settings(database_url="postgresql://db/v").runs_jobs_in_process()
+    assert Settings(database_url="postgresql://db/v", worker_enabled=True).runs_jobs_in_process()
+    assert not Settings(database_url="sqlite:///x.db",
+                        worker_enabled=False).runs_jobs_in_process()
