@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import Row, delete, insert, update
 from sqlmodel import Session, select
 
-from app.jobs.placement import vector
 from app.nlp import Models
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
@@ -20,6 +19,10 @@ from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
 from pipelines.themes import find_themes
 from pipelines.types import KINDS
+from pipelines.vectors import is_compact, pack, unpack, unpack_many
+
+# rows per bulk statement when writing memberships and converted vectors
+WRITE_BATCH = 5_000
 
 
 def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
@@ -32,29 +35,30 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None) -> None:
-    mentions = list(session.exec(select(Mention).where(
-        Mention.workspace_id == workspace_id, Mention.kind == kind).order_by(Mention.id)))
+    mentions = _mention_rows(session=session, workspace_id=workspace_id, kind=kind)
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
     # everything slow happens before the first write, to keep the write transaction short
-    X = np.vstack([vector(m.embedding) for m in mentions])
+    X = unpack_many([m.embedding for m in mentions])
     result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:
             members[int(label)].append(i)
     matching = match_clusters(
-        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=vector(c.centroid))
+        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
          for c, ids in previous.values()],
         {label: {str(mentions[i].id) for i in idx} for label, idx in members.items()},
         result.centroids,
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    _clear_members(session=session, mention_ids=[m.id for m in mentions])
+    _compact_old_vectors(session=session, mentions=mentions, X=X)
+    _clear_members(session=session, workspace_id=workspace_id, kind=kind)
     kept: dict[int, int] = {}  # new label -> cluster id
+    rows: list[dict] = []
     for label, idx in sorted(members.items()):
         old_id = matching.ids.get(label)
         cluster = previous[int(old_id)][0] if old_id is not None else Cluster(
@@ -67,14 +71,37 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         event = "kept" if old_id is not None else "created"
         session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=cluster.id,
                                  event=event, related=[]))
-        for i in idx:
-            sim = float(X[i] @ result.centroids[label])
-            session.add(ClusterMember(mention_id=mentions[i].id, cluster_id=cluster.id,
-                                      workspace_id=workspace_id, similarity=sim))
+        sims = X[idx] @ result.centroids[label]
+        rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
+                     "workspace_id": workspace_id, "similarity": float(sim)}
+                    for i, sim in zip(idx, sims, strict=True))
+    _insert_members(session, rows)
     _record_history(session, matching, workspace_id, job_id, kept)
     alive = set(kept.values())
     _retire(session, [c for c, _ in previous.values() if c.id not in alive], job_id)
     session.flush()
+
+
+def _mention_rows(*, session: Session, workspace_id: int, kind: str) -> list[Row]:
+    """Only the columns clustering and labelling read: not whole rows, at 100k mentions."""
+    return list(session.exec(
+        select(Mention.id, Mention.embedding, Mention.category, Mention.call_id, Mention.text)
+        .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
+               Mention.embedding.is_not(None))
+        .order_by(Mention.id)))
+
+
+def _compact_old_vectors(*, session: Session, mentions: list[Row], X: np.ndarray) -> None:
+    """Rewrites embeddings still stored as float32 in the compact format (once per mention)."""
+    old = [{"id": m.id, "embedding": pack(X[i])} for i, m in enumerate(mentions)
+           if not is_compact(m.embedding)]
+    for start in range(0, len(old), WRITE_BATCH):
+        session.execute(update(Mention), old[start:start + WRITE_BATCH])
+
+
+def _insert_members(session: Session, rows: list[dict]) -> None:
+    for start in range(0, len(rows), WRITE_BATCH):
+        session.execute(insert(ClusterMember), rows[start:start + WRITE_BATCH])
 
 
 def _previous(*, session: Session, workspace_id: int,
@@ -90,14 +117,15 @@ def _previous(*, session: Session, workspace_id: int,
     return out
 
 
-def _clear_members(*, session: Session, mention_ids: list[int]) -> None:
-    for start in range(0, len(mention_ids), 500):
-        chunk = mention_ids[start:start + 500]
-        session.execute(delete(ClusterMember).where(ClusterMember.mention_id.in_(chunk)))
+def _clear_members(*, session: Session, workspace_id: int, kind: str) -> None:
+    """Every membership of the kind's mentions, in one statement."""
+    of_kind = select(Mention.id).where(Mention.workspace_id == workspace_id, Mention.kind == kind)
+    session.execute(delete(ClusterMember).where(ClusterMember.workspace_id == workspace_id,
+                                                ClusterMember.mention_id.in_(of_kind)))
     session.flush()
 
 
-def _fill(cluster: Cluster, rows: list[Mention], X: np.ndarray, centroid: np.ndarray,
+def _fill(cluster: Cluster, rows: list[Row], X: np.ndarray, centroid: np.ndarray,
           keywords: list[str]) -> None:
     cluster.centroid = np.asarray(centroid, dtype=np.float32).tobytes()
     cluster.size, cluster.keywords = len(rows), list(keywords)
