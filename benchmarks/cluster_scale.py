@@ -16,8 +16,9 @@ process's own (the interpreter, numpy, scikit-learn, hdbscan and umap included, 
 - --full-fit: the same rows fitted whole (`fit_sample=None`), and the NMI between the two
   clusterings (noise counted as one more cluster): theme quality against the full fit;
 - --rebuild: `rebuild_kind` on a SQLite file holding the n mentions as one kind without
-  categories (one group of n rows: the worst case; categories split it), twice: a first build,
-  then a rebuild over the first one's clusters (ids matched, clusters updated);
+  categories (one group of n rows: the worst case; categories split it), twice in one fresh
+  process: a first build (with numba's compilation where UMAP runs), then a rebuild over its
+  clusters (ids matched, clusters updated);
 - --stability: the same rows shuffled must give the very same labels; then 10% new mentions
   arrive and match_clusters says how many cluster ids survive.
 """
@@ -30,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -61,15 +62,27 @@ def max_rss_mb() -> float:
 
 
 def in_fresh_process(fn: Callable, *args):
-    """fn(*args) in a newly spawned process: (its result, its seconds, its peak RSS in MB)."""
+    """fn(*args) in a newly spawned process: (its result, (wall, CPU) seconds, peak RSS MB).
+
+    CPU seconds (user + system) say what the run costs on an idle machine when other work
+    shares the cores; the wall clock is what a user waits."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(_timed, fn, *args).result()
 
 
 def _timed(fn: Callable, *args):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
-    return result, time.perf_counter() - start, max_rss_mb()
+    return result, Seconds(time.perf_counter() - start, time.process_time() - cpu), max_rss_mb()
+
+
+@dataclass(frozen=True)
+class Seconds:
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:6.1f}s (CPU {self.cpu:6.1f}s)"
 
 
 def _cluster_file(path: str, config: ClusterConfig) -> ClusterResult:
@@ -85,13 +98,13 @@ def measure_clustering(path: Path, gold: np.ndarray, full_fit: bool) -> ClusterR
     result, seconds, rss = in_fresh_process(_cluster_file, str(path), config)
     n = len(gold)
     fitted = f"sample of {config.fit_sample:,}" if n > config.fit_sample else "all rows"
-    print(f"cluster n={n:>7,} (fit on {fitted}): {seconds:6.1f}s  peak RSS {rss:6.0f} MB  "
+    print(f"cluster n={n:>7,} (fit on {fitted}): {seconds}  peak RSS {rss:6.0f} MB  "
           f"clusters={result.n_clusters:4d}  coverage={np.mean(result.labels >= 0):.3f}  "
           f"NMI(gold)={nmi(gold, result.labels):.3f}", flush=True)
     if full_fit and n > config.fit_sample:
         full, seconds, rss = in_fresh_process(_cluster_file, str(path),
                                               replace(config, fit_sample=None))
-        print(f"  full fit n={n:>7,}: {seconds:6.1f}s  peak RSS {rss:6.0f} MB  "
+        print(f"  full fit n={n:>7,}: {seconds}  peak RSS {rss:6.0f} MB  "
               f"clusters={full.n_clusters:4d}  coverage={np.mean(full.labels >= 0):.3f}  "
               f"NMI(gold)={nmi(gold, full.labels):.3f}  "
               f"NMI(sampled, full)={nmi(full.labels, result.labels):.3f}  "
@@ -133,7 +146,8 @@ def _write_workspace(db_url: str, path: str, texts: list[str]) -> None:
     engine.dispose()
 
 
-def _rebuild(db_url: str) -> int:
+def _rebuilds(db_url: str) -> list[tuple[Seconds, float, int]]:
+    """A first build, then a rebuild, in one process: (seconds, RSS so far, members) each."""
     from sqlmodel import Session, func, select
 
     from app.db import make_engine
@@ -141,21 +155,28 @@ def _rebuild(db_url: str) -> int:
     from models import ClusterMember
 
     engine = make_engine(db_url)
-    with Session(engine) as session:
-        rebuild_kind(session=session, workspace_id=1, kind="objection", job_id=None)
-        session.commit()
-        members = session.exec(select(func.count(ClusterMember.mention_id))).one()
+    steps = []
+    for _ in range(2):
+        start, cpu = time.perf_counter(), time.process_time()
+        with Session(engine) as session:
+            rebuild_kind(session=session, workspace_id=1, kind="objection", job_id=None)
+            session.commit()
+            members = session.exec(select(func.count(ClusterMember.mention_id))).one()
+        seconds = Seconds(time.perf_counter() - start, time.process_time() - cpu)
+        steps.append((seconds, max_rss_mb(), int(members)))
     engine.dispose()
-    return int(members)
+    return steps
 
 
 def measure_rebuild(path: Path, texts: list[str]) -> None:
+    """The first step includes numba's compilation where UMAP runs (a process's first use)."""
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/scale.db"
         in_fresh_process(_write_workspace, db_url, str(path), texts)
-        for step in ("first build", "rebuild"):
-            members, seconds, rss = in_fresh_process(_rebuild, db_url)
-            print(f"rebuild_kind n={len(texts):>7,} ({step}, SQLite): {seconds:6.1f}s  "
+        steps, _, _ = in_fresh_process(_rebuilds, db_url)
+        for name, (seconds, rss, members) in zip(("first build", "rebuild"), steps,
+                                                 strict=True):
+            print(f"rebuild_kind n={len(texts):>7,} ({name}, SQLite): {seconds}  "
                   f"peak RSS {rss:6.0f} MB  members={members:,} "
                   f"({members / len(texts):.1%} in a theme)", flush=True)
 

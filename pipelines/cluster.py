@@ -14,7 +14,7 @@ cosine 0.5 lifts coverage from ~0.85 to ~0.99 (0.4 or 0.6 moved NMI by under 0.0
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,8 +48,9 @@ STRAY_COSINE = 0.3
 # fit's cost grows faster than linearly (176 s and 2.1 GB for a full fit at 100k), assignment is
 # one matrix product. See benchmarks/cluster_scale.py for quality against the full fit.
 FIT_SAMPLE = 15_000
-# Rows compared with the centroids at a time when assigning.
+# Rows compared with the centroids at a time when assigning, and summed at a time for centroids.
 ASSIGN_BLOCK = 8192
+SUM_BLOCK = 16_384
 # Rows are rounded before fitting so that an order-free sort key exists and ties are exact.
 KEY_DECIMALS = 6
 
@@ -164,10 +165,26 @@ def canonical_order(X: np.ndarray) -> np.ndarray:
 def centroids_of(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Unit mean vector of each cluster 0..k-1 (k = labels.max() + 1), in X's space."""
     k = int(labels.max()) + 1 if len(labels) else 0
+    return _unit_rows(cluster_sums(X, labels, k))
+
+
+def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Sum of the rows of each cluster 0..k-1 (float64); noise rows count nowhere.
+
+    A sparse one-hot product: np.add.at did the same in ~1 s per call at 100k rows, and a
+    clustering computes centroids dozens of times. Rows go in blocks so that the float64 copy
+    stays small.
+    """
+    from scipy.sparse import csr_matrix
+
     sums = np.zeros((k, X.shape[1]), dtype=np.float64)
-    members = labels >= 0
-    np.add.at(sums, labels[members], X[members])
-    return _unit_rows(sums)
+    for start in range(0, len(X), SUM_BLOCK):
+        block = labels[start:start + SUM_BLOCK]
+        members = np.flatnonzero(block >= 0)
+        one_hot = csr_matrix((np.ones(len(members)), (block[members], members)),
+                             shape=(k, len(block)))
+        sums += one_hot @ X[start:start + SUM_BLOCK].astype(np.float64)
+    return sums
 
 
 def merge_near_duplicates(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
@@ -225,7 +242,11 @@ def _fit_sample_then_assign(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X), size=config.fit_sample, replace=False))
     sample_X = X[sample]
-    sample_labels = _best_clustering(sample_X, _reduce(sample_X, config), config)
+    # "auto" means PCA here: UMAP on the sample alone took longer than the whole budget
+    # of a rebuild, and keeps numba's compilation (20-90 s after a start) out of big rebuilds
+    reducer = "pca" if config.reducer == "auto" else config.reducer
+    sample_labels = _best_clustering(sample_X, _reduce(sample_X, replace(config, reducer=reducer)),
+                                     config)
     if sample_labels.max() < 0:
         return np.full(len(X), -1, dtype=np.int64)
     rest = np.setdiff1d(np.arange(len(X)), sample)
@@ -285,8 +306,7 @@ def _dissolve_loose(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Send clusters whose mean pairwise cosine is below MIN_COHESION back to noise."""
     members = labels >= 0
     sizes = np.bincount(labels[members], minlength=int(labels.max()) + 1).astype(np.float64)
-    sums = np.zeros((len(sizes), X.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels[members], X[members])
+    sums = cluster_sums(X, labels, len(sizes))
     # |sum|^2 = m + m(m-1) * mean pairwise cosine, for unit rows
     pairs = np.maximum(sizes * (sizes - 1), 1.0)
     cohesion = ((sums**2).sum(axis=1) - sizes) / pairs
