@@ -122,6 +122,7 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -
         )
     order = canonical_order(X)
     Xs = X[order]
+    del X  # one copy of the rows at a time: 150 MB each at 100k
     if len(Xs) < MIN_POINTS_FOR_HDBSCAN:
         labels = _finish(Xs, _tiny_clusters(Xs, config.assign_threshold), config)
     elif config.fit_sample is not None and len(Xs) > config.fit_sample:
@@ -132,7 +133,9 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -
     centroids = centroids_of(Xs, labels)
     out_labels = np.empty_like(labels)
     out_labels[order] = labels
-    return ClusterResult(out_labels, member_strength(X, out_labels, centroids), centroids)
+    out_strength = np.empty(len(labels), dtype=np.float32)
+    out_strength[order] = member_strength(Xs, labels, centroids)
+    return ClusterResult(out_labels, out_strength, centroids)
 
 
 def assign_to_centroids(
@@ -217,7 +220,7 @@ def _unit_rows(X: np.ndarray) -> np.ndarray:
         raise ValueError("embeddings contain NaN or infinity")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     X = X / np.where(norms > 0, norms, 1.0)
-    return np.round(X, KEY_DECIMALS).astype(np.float32)
+    return np.round(X, KEY_DECIMALS).astype(np.float32, copy=False)
 
 
 def _best_clustering(X: np.ndarray, reduced: np.ndarray, config: ClusterConfig) -> np.ndarray:
@@ -253,7 +256,9 @@ def _fit_sample_then_assign(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
     labels = np.full(len(X), -1, dtype=np.int64)
     labels[sample] = sample_labels
     centroids = centroids_of(sample_X, sample_labels)
-    labels[rest] = assign_to_centroids(X[rest], centroids, config.assign_threshold)[0]
+    for start in range(0, len(rest), ASSIGN_BLOCK):  # in blocks: X[rest] would copy 130 MB
+        block = rest[start:start + ASSIGN_BLOCK]
+        labels[block] = assign_to_centroids(X[block], centroids, config.assign_threshold)[0]
     labels = merge_near_duplicates(X, labels, config.merge_threshold)
     return adopt_noise(X, _evict_strays(X, labels), config.assign_threshold)
 
@@ -368,7 +373,7 @@ def _reduce(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
 def _evict_strays(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Members below STRAY_COSINE to their own centroid become noise (and may be adopted later)."""
     members = np.flatnonzero(labels >= 0)
-    sims = np.einsum("ij,ij->i", X[members], centroids_of(X, labels)[labels[members]])
+    sims = _member_cosines(X, labels, centroids_of(X, labels))
     labels = labels.copy()
     labels[members[sims < STRAY_COSINE]] = -1
     return compact_labels(labels)
@@ -391,10 +396,18 @@ def member_strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) ->
     quotes) and do not exist for adopted noise.
     """
     strength = np.zeros(len(X), dtype=np.float32)
-    members = labels >= 0
-    sims = np.einsum("ij,ij->i", X[members], centroids[labels[members]])
-    strength[members] = np.clip(sims, 0.0, 1.0)
+    strength[labels >= 0] = np.clip(_member_cosines(X, labels, centroids), 0.0, 1.0)
     return strength
+
+
+def _member_cosines(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Cosine of each member (in row order) to its cluster's centroid, a block at a time."""
+    members = np.flatnonzero(labels >= 0)
+    sims = np.empty(len(members), dtype=np.float32)
+    for start in range(0, len(members), ASSIGN_BLOCK):
+        rows = members[start:start + ASSIGN_BLOCK]
+        sims[start:start + len(rows)] = np.einsum("ij,ij->i", X[rows], centroids[labels[rows]])
+    return sims
 
 
 def _canonical_numbers(labels: np.ndarray) -> np.ndarray:
