@@ -32,6 +32,8 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
         job.progress = (step + 1) / len(KINDS)
         session.add(job)
         session.commit()
+    # the search index is built here, in the worker, rather than by the first search after
+    models.vectors.refresh(session=session, workspace_id=job.workspace_id)
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None) -> None:

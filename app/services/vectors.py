@@ -63,11 +63,20 @@ class MentionIndexes:
                 k: int) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the workspace's k mentions nearest to vector and their cosine, best first."""
         entry = self._entry(session, workspace_id, create=True)
+        if entry is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         with entry.lock:
             self._sync(session, workspace_id, entry)
             if entry.index is None:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             return entry.index.search(vector, k)
+
+    def refresh(self, *, session: Session, workspace_id: int) -> None:
+        """Builds or catches up the workspace's index now (a job), not in the next request."""
+        entry = self._entry(session, workspace_id, create=True)
+        if entry is not None:
+            with entry.lock:
+                self._sync(session, workspace_id, entry)
 
     def forget(self, *, session: Session, workspace_id: int, ids: Iterable[int]) -> None:
         """Drops ids the caller found gone from the database."""
@@ -96,7 +105,6 @@ class MentionIndexes:
                 log.exception("vector index of workspace %s not updated", workspace_id)
 
         event.listen(session, "after_commit", apply, once=True)
-
 
     def _entry(self, session: Session, workspace_id: int, *, create: bool) -> _Entry | None:
         created = session.exec(select(Workspace.created_at)
