@@ -7,9 +7,10 @@ ClusterMember row and shows in its category's other group.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import Row, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from app.nlp import Models
@@ -37,13 +38,12 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None) -> None:
-    mentions = _mention_rows(session=session, workspace_id=workspace_id, kind=kind)
+    mentions, X, old_format = _load_kind(session=session, workspace_id=workspace_id, kind=kind)
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
     # everything slow happens before the first write, to keep the write transaction short
-    X = unpack_many([m.embedding for m in mentions])
     result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
@@ -57,7 +57,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    _compact_old_vectors(session=session, mentions=mentions, X=X)
+    _compact_old_vectors(session=session, mentions=mentions, X=X, rows=old_format)
     _clear_members(session=session, workspace_id=workspace_id, kind=kind)
     kept: dict[int, int] = {}  # new label -> cluster id
     rows: list[dict] = []
@@ -84,19 +84,44 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     session.flush()
 
 
-def _mention_rows(*, session: Session, workspace_id: int, kind: str) -> list[Row]:
-    """Only the columns clustering and labelling read: not whole rows, at 100k mentions."""
-    return list(session.exec(
-        select(Mention.id, Mention.embedding, Mention.category, Mention.call_id, Mention.text)
-        .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
-               Mention.embedding.is_not(None))
-        .order_by(Mention.id)))
+class _Row(NamedTuple):
+    """What clustering and labelling read of a mention (its vector is a row of X)."""
+
+    id: int
+    category: str | None
+    call_id: int
+    text: str
 
 
-def _compact_old_vectors(*, session: Session, mentions: list[Row], X: np.ndarray) -> None:
+def _load_kind(*, session: Session, workspace_id: int,
+               kind: str) -> tuple[list[_Row], np.ndarray, list[int]]:
+    """The kind's mentions, their vectors as rows of one array, and which rows are float32.
+
+    Streamed in batches and never kept as blobs or whole Mention rows: at 100k mentions those
+    held more memory than the clustering itself.
+    """
+    query = (select(Mention.id, Mention.category, Mention.call_id, Mention.text,
+                    Mention.embedding)
+             .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
+                    Mention.embedding.is_not(None))
+             .order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
+    rows: list[_Row] = []
+    blocks: list[np.ndarray] = []
+    old_format: list[int] = []
+    for part in session.exec(query).partitions():
+        blocks.append(unpack_many([r.embedding for r in part]))
+        for r in part:
+            if not is_compact(r.embedding):
+                old_format.append(len(rows))
+            rows.append(_Row(r.id, r.category, r.call_id, r.text))
+    X = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+    return rows, X, old_format
+
+
+def _compact_old_vectors(*, session: Session, mentions: list[_Row], X: np.ndarray,
+                         rows: list[int]) -> None:
     """Rewrites embeddings still stored as float32 in the compact format (once per mention)."""
-    old = [{"id": m.id, "embedding": pack(X[i])} for i, m in enumerate(mentions)
-           if not is_compact(m.embedding)]
+    old = [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
     for start in range(0, len(old), WRITE_BATCH):
         session.execute(update(Mention), old[start:start + WRITE_BATCH])
 
@@ -127,7 +152,7 @@ def _clear_members(*, session: Session, workspace_id: int, kind: str) -> None:
     session.flush()
 
 
-def _fill(cluster: Cluster, rows: list[Row], X: np.ndarray, centroid: np.ndarray,
+def _fill(cluster: Cluster, rows: list[_Row], X: np.ndarray, centroid: np.ndarray,
           keywords: list[str]) -> None:
     cluster.centroid = np.asarray(centroid, dtype=np.float32).tobytes()
     cluster.size, cluster.keywords = len(rows), list(keywords)
