@@ -45,8 +45,8 @@ MIN_COHESION = 0.3
 # as far from its theme as unrelated in-domain sentences are from each other.
 STRAY_COSINE = 0.3
 # Above this many rows a seeded sample is clustered and the rest assigned to its centroids: the
-# fit's cost grows faster than linearly (176 s and 2.1 GB for a full fit at 100k), assignment is
-# one matrix product. See benchmarks/cluster_scale.py for quality against the full fit.
+# fit's cost grows faster than linearly (a full rebuild took 176 s and 2.1 GB at 100k), assignment
+# is one matrix product. See benchmarks/cluster_scale.py for quality against the full fit.
 FIT_SAMPLE = 15_000
 # Rows compared with the centroids at a time when assigning, and summed at a time for centroids.
 ASSIGN_BLOCK = 8192
@@ -245,8 +245,9 @@ def _fit_sample_then_assign(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(len(X), size=config.fit_sample, replace=False))
     sample_X = X[sample]
-    # "auto" means PCA here: UMAP on the sample alone took longer than the whole budget
-    # of a rebuild, and keeps numba's compilation (20-90 s after a start) out of big rebuilds
+    # "auto" means PCA here: UMAP and the size search took 143 s on 10k rows (cluster_eval,
+    # load ~10), over a big rebuild's 60 s budget, and numba's compilation (20-90 s after a
+    # start, UMAP's functions are not cached) stays out of big rebuilds
     reducer = "pca" if config.reducer == "auto" else config.reducer
     sample_labels = _best_clustering(sample_X, _reduce(sample_X, replace(config, reducer=reducer)),
                                      config)
