@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from app.services.vectors import MentionIndexes
 from pipelines.embed import Embedder
 from pipelines.extract import Extractor
 from pipelines.nlp_models import load_embedder, load_spacy
@@ -23,6 +24,8 @@ class Models:
     nlp: object
     embedder: Embedder
     extractor: Extractor
+    # the nearest-neighbour indexes of mention embeddings live as long as the models do
+    vectors: MentionIndexes = field(default_factory=MentionIndexes)
     _custom: dict[Taxonomy, Extractor] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

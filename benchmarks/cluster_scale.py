@@ -1,72 +1,184 @@
-"""Clustering at 10k and 100k mentions: time, peak memory, order stability, id stability.
+"""Clustering and rebuilds at 10k and 100k mentions: time, peak memory, quality, stability.
 
-    python benchmarks/cluster_scale.py [--sizes 10000,100000] [--reducers umap,pca]
+    python benchmarks/cluster_scale.py [--sizes 10000,100000] [--full-fit] [--rebuild]
+                                       [--stability]
 
 The corpora are synthetic but built from real text: rows sampled (with replacement) from the
 BANKING77 train embeddings, each moved by Gaussian noise of norm ~0.3 (cosine ~0.96 to its source)
-and renormalised, so topics keep their real shape and sizes while no two rows are identical.
-Stability: the same rows shuffled must give ARI 1.0 and the very same label numbers; then 10%
-new mentions arrive and match_clusters says how many cluster ids survive the rebuild.
+and renormalised, so topics keep their real shape and sizes while no two rows are identical; a
+row's gold label is its source's intent, its text the source's text.
+
+Every measurement runs in its own freshly spawned process, so the peak RSS printed is that
+process's own (the interpreter, numpy, scikit-learn, hdbscan and umap included, ~250 MB idle).
+
+- always: `cluster_embeddings` as a rebuild calls it (fitted on a sample above FIT_SAMPLE rows):
+  seconds, peak RSS, clusters, coverage, NMI to the gold intents;
+- --full-fit: the same rows fitted whole (`fit_sample=None`), and the NMI between the two
+  clusterings (noise counted as one more cluster): theme quality against the full fit;
+- --rebuild: `rebuild_kind` on a SQLite file holding the n mentions as one kind without
+  categories (one group of n rows: the worst case; categories split it), twice in one fresh
+  process: a first build (with numba's compilation where UMAP runs), then a rebuild over its
+  clusters (ids matched, clusters updated);
+- --stability: the same rows shuffled must give the very same labels; then 10% new mentions
+  arrive and match_clusters says how many cluster ids survive.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import tempfile
 import time
-import tracemalloc
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from cluster_eval import embed_cached, read_labelled, warm_up_umap
-from sklearn.metrics import adjusted_rand_score
+from cluster_eval import embed_cached, read_labelled
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from pipelines.cluster import ClusterConfig, ClusterResult, cluster_embeddings, size_candidates
+from pipelines.cluster import FIT_SAMPLE, ClusterConfig, ClusterResult, cluster_embeddings
 from pipelines.cluster_identity import PrevCluster, match_clusters
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/eval/banking77/train.csv"
 NOISE_NORM = 0.3
 NEW_SHARE = 0.1
+MENTIONS_PER_CALL = 50
 
 
-@dataclass(frozen=True)
-class Run:
-    result: ClusterResult
-    seconds: float
-    traced_peak_mb: float
-
-
-def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n rows drawn from base, each perturbed by noise of norm ~NOISE_NORM, unit length."""
-    rows = base[rng.integers(0, len(base), n)]
-    noise = rng.normal(0.0, NOISE_NORM / np.sqrt(base.shape[1]), rows.shape)
-    X = (rows + noise).astype(np.float32)
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
-
-
-def timed_run(X: np.ndarray, config: ClusterConfig) -> Run:
-    """Cluster X; tracemalloc sees numpy's allocations, not those inside numba-compiled code."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    result = cluster_embeddings(X, config)
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return Run(result, seconds, peak / 2**20)
+def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n rows drawn from base, each perturbed by noise of norm ~NOISE_NORM, unit length; and
+    the index of each row's source."""
+    sources = rng.integers(0, len(base), n)
+    noise = rng.normal(0.0, NOISE_NORM / np.sqrt(base.shape[1]), (n, base.shape[1]))
+    X = (base[sources] + noise).astype(np.float32)
+    return X / np.linalg.norm(X, axis=1, keepdims=True), sources
 
 
 def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def order_stability(X: np.ndarray, first: ClusterResult, config: ClusterConfig, seed: int):
-    """ARI between the run on X and on X shuffled, and whether label numbers match exactly."""
-    perm = np.random.default_rng(seed).permutation(len(X))
-    shuffled = cluster_embeddings(X[perm], config).labels
-    back = np.empty_like(shuffled)
-    back[perm] = shuffled
-    return adjusted_rand_score(first.labels, back), bool(np.array_equal(first.labels, back))
+def in_fresh_process(fn: Callable, *args):
+    """fn(*args) in a newly spawned process: (its result, (wall, CPU) seconds, peak RSS MB).
+
+    CPU seconds (user + system) say what the run costs on an idle machine when other work
+    shares the cores; the wall clock is what a user waits."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_timed, fn, *args).result()
+
+
+def _timed(fn: Callable, *args):
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn(*args)
+    return result, Seconds(time.perf_counter() - start, time.process_time() - cpu), max_rss_mb()
+
+
+@dataclass(frozen=True)
+class Seconds:
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:6.1f}s (CPU {self.cpu:6.1f}s)"
+
+
+def _cluster_file(path: str, config: ClusterConfig) -> ClusterResult:
+    return cluster_embeddings(np.load(path), config)
+
+
+def nmi(a: np.ndarray, b: np.ndarray) -> float:
+    return float(normalized_mutual_info_score(a, b))
+
+
+def measure_clustering(path: Path, gold: np.ndarray, full_fit: bool) -> ClusterResult:
+    config = ClusterConfig()
+    result, seconds, rss = in_fresh_process(_cluster_file, str(path), config)
+    n = len(gold)
+    fitted = f"sample of {config.fit_sample:,}" if n > config.fit_sample else "all rows"
+    print(f"cluster n={n:>7,} (fit on {fitted}): {seconds}  peak RSS {rss:6.0f} MB  "
+          f"clusters={result.n_clusters:4d}  coverage={np.mean(result.labels >= 0):.3f}  "
+          f"NMI(gold)={nmi(gold, result.labels):.3f}", flush=True)
+    if full_fit and n > config.fit_sample:
+        full, seconds, rss = in_fresh_process(_cluster_file, str(path),
+                                              replace(config, fit_sample=None))
+        print(f"  full fit n={n:>7,}: {seconds}  peak RSS {rss:6.0f} MB  "
+              f"clusters={full.n_clusters:4d}  coverage={np.mean(full.labels >= 0):.3f}  "
+              f"NMI(gold)={nmi(gold, full.labels):.3f}  "
+              f"NMI(sampled, full)={nmi(full.labels, result.labels):.3f}  "
+              f"ARI(sampled, full)={adjusted_rand_score(full.labels, result.labels):.3f}",
+              flush=True)
+    return result
+
+
+def _write_workspace(db_url: str, path: str, texts: list[str]) -> None:
+    """A workspace of len(texts) objection mentions with the vectors at path, MENTIONS_PER_CALL
+    per call (one utterance each); bulk inserts, not timed."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from app.db import make_engine, migrate
+    from models import Call, Mention, Utterance, Workspace
+    from pipelines.vectors import pack
+
+    X = np.load(path)
+    engine = make_engine(db_url)
+    migrate(engine)
+    calls = (len(X) + MENTIONS_PER_CALL - 1) // MENTIONS_PER_CALL
+    with Session(engine) as session:
+        ws = Workspace(name="scale")
+        session.add(ws)
+        session.flush()
+        session.execute(insert(Call), [
+            {"id": c + 1, "workspace_id": ws.id, "external_id": f"c{c}", "content_hash": "-",
+             "raw_payload": "", "status": "processed"} for c in range(calls)])
+        session.execute(insert(Utterance), [
+            {"id": c + 1, "workspace_id": ws.id, "call_id": c + 1, "idx": 0, "speaker": "Jo",
+             "text": "-"} for c in range(calls)])
+        session.execute(insert(Mention), [
+            {"workspace_id": ws.id, "call_id": i // MENTIONS_PER_CALL + 1,
+             "utterance_id": i // MENTIONS_PER_CALL + 1, "kind": "objection", "text": text,
+             "start_char": 0, "end_char": len(text), "speaker": "Jo", "key_phrases": [],
+             "embedding": pack(X[i])} for i, text in enumerate(texts)])
+        session.commit()
+    engine.dispose()
+
+
+def _rebuilds(db_url: str) -> list[tuple[Seconds, float, int]]:
+    """A first build, then a rebuild, in one process: (seconds, RSS so far, members) each."""
+    from sqlmodel import Session, func, select
+
+    from app.db import make_engine
+    from app.jobs.rebuild import rebuild_kind
+    from models import ClusterMember
+
+    engine = make_engine(db_url)
+    steps = []
+    for _ in range(2):
+        start, cpu = time.perf_counter(), time.process_time()
+        with Session(engine) as session:
+            rebuild_kind(session=session, workspace_id=1, kind="objection", job_id=None)
+            session.commit()
+            members = session.exec(select(func.count(ClusterMember.mention_id))).one()
+        seconds = Seconds(time.perf_counter() - start, time.process_time() - cpu)
+        steps.append((seconds, max_rss_mb(), int(members)))
+    engine.dispose()
+    return steps
+
+
+def measure_rebuild(path: Path, texts: list[str]) -> None:
+    """The first step includes numba's compilation where UMAP runs (a process's first use)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite:///{tmp}/scale.db"
+        in_fresh_process(_write_workspace, db_url, str(path), texts)
+        steps, _, _ = in_fresh_process(_rebuilds, db_url)
+        for name, (seconds, rss, members) in zip(("first build", "rebuild"), steps,
+                                                 strict=True):
+            print(f"rebuild_kind n={len(texts):>7,} ({name}, SQLite): {seconds}  "
+                  f"peak RSS {rss:6.0f} MB  members={members:,} "
+                  f"({members / len(texts):.1%} in a theme)", flush=True)
 
 
 def previous_clusters(result: ClusterResult) -> list[PrevCluster]:
@@ -80,68 +192,52 @@ def previous_clusters(result: ClusterResult) -> list[PrevCluster]:
     ]
 
 
-def id_stability(X: np.ndarray, first: ClusterResult, config: ClusterConfig, extra: np.ndarray):
-    """Rebuild with extra rows appended; share of old ids kept, plus the matching's counts."""
+def measure_stability(X: np.ndarray, first: ClusterResult, extra: np.ndarray) -> None:
+    """Same rows shuffled: identical labels? Then +NEW_SHARE rows: share of old ids kept."""
+    config = ClusterConfig()
+    perm = np.random.default_rng(len(X)).permutation(len(X))
+    shuffled = cluster_embeddings(X[perm], config).labels
+    back = np.empty_like(shuffled)
+    back[perm] = shuffled
+    print(f"  shuffled input: ARI={adjusted_rand_score(first.labels, back):.4f}  "
+          f"identical label numbers={bool(np.array_equal(first.labels, back))}", flush=True)
     grown = cluster_embeddings(np.vstack([X, extra]), config)
-    members = {
-        label: {str(i) for i in np.flatnonzero(grown.labels == label)}
-        for label in range(grown.n_clusters)
-    }
+    members = {label: {str(i) for i in np.flatnonzero(grown.labels == label)}
+               for label in range(grown.n_clusters)}
     prev = previous_clusters(first)
     matching = match_clusters(prev, members, grown.centroids)
     kept = sum(1 for v in matching.ids.values() if v is not None)
-    return {
-        "kept_share": kept / max(len(prev), 1),
-        "old": len(prev),
-        "new": grown.n_clusters,
-        "brand_new": grown.n_clusters - kept,
-        "splits": len(matching.splits),
-        "merges": len(matching.merges),
-        "disappeared": len(matching.disappeared),
-    }
-
-
-def measure(base: np.ndarray, n: int, reducer: str, rng: np.random.Generator) -> None:
-    config = ClusterConfig(reducer=reducer)
-    X = synthetic(base, n, rng)
-    sizes = size_candidates(n, config)
-    run = timed_run(X, config)
-    coverage = float(np.mean(run.result.labels >= 0))
-    print(
-        f"{reducer:>5} n={n:>7,}: {run.seconds:7.1f}s  clusters={run.result.n_clusters:4d}  "
-        f"coverage={coverage:.3f}  min_cluster_size tried {sizes}  "
-        f"traced peak={run.traced_peak_mb:7.1f} MiB  max RSS so far={max_rss_mb():7.1f} MiB",
-        flush=True,
-    )
-    ari, same = order_stability(X, run.result, config, seed=n)
-    print(f"      shuffled input: ARI={ari:.4f}  identical label numbers={same}", flush=True)
-    ids = id_stability(X, run.result, config, synthetic(base, int(n * NEW_SHARE), rng))
-    print(
-        f"      +{NEW_SHARE:.0%} new mentions: ids kept {ids['kept_share']:.1%} "
-        f"({ids['old']} old -> {ids['new']} new clusters, {ids['brand_new']} brand new, "
-        f"{ids['splits']} splits, {ids['merges']} merges, {ids['disappeared']} old ids gone)",
-        flush=True,
-    )
+    print(f"  +{NEW_SHARE:.0%} new mentions: ids kept {kept / max(len(prev), 1):.1%} "
+          f"({len(prev)} old -> {grown.n_clusters} new clusters, {grown.n_clusters - kept} "
+          f"brand new, {len(matching.splits)} splits, {len(matching.merges)} merges, "
+          f"{len(matching.disappeared)} old ids gone)", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--reducers", default="umap,pca")
+    parser.add_argument("--full-fit", action="store_true", help="compare with a fit on all rows")
+    parser.add_argument("--rebuild", action="store_true", help="time rebuild_kind on SQLite")
+    parser.add_argument("--stability", action="store_true", help="shuffle and growth checks")
     args = parser.parse_args()
 
-    texts, _ = read_labelled(args.input, "text", "category", None)
+    texts, intents = read_labelled(args.input, "text", "category", None)
     base = embed_cached(args.input, texts)
-    print(f"synthetic corpora from {len(base)} real embeddings of {args.input.name}")
-    reducers = args.reducers.split(",")
-    if "umap" in reducers:
-        warm_up_umap(base)
-    print(f"max RSS before clustering: {max_rss_mb():.1f} MiB")
+    gold_of = np.unique(intents, return_inverse=True)[1]
+    print(f"synthetic corpora from {len(base)} real embeddings of {args.input.name}; "
+          f"fit sample above {FIT_SAMPLE:,} rows")
     rng = np.random.default_rng(0)
-    for reducer in reducers:
+    with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
-            measure(base, n, reducer, rng)
+            X, sources = synthetic(base, n, rng)
+            path = Path(tmp) / f"x{n}.npy"
+            np.save(path, X)
+            result = measure_clustering(path, gold_of[sources], args.full_fit)
+            if args.rebuild:
+                measure_rebuild(path, [texts[s] for s in sources])
+            if args.stability:
+                measure_stability(X, result, synthetic(base, int(n * NEW_SHARE), rng)[0])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ cosine 0.5 lifts coverage from ~0.85 to ~0.99 (0.4 or 0.6 moved NMI by under 0.0
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,6 +47,13 @@ MIN_COHESION = 0.25
 # A member less similar than this to its own centroid is a stray that the projection folded in:
 # as far from its theme as unrelated in-domain sentences are from each other.
 STRAY_COSINE = 0.3
+# Above this many rows a seeded sample is clustered and the rest assigned to its centroids: the
+# fit's cost grows faster than linearly (a full rebuild took 176 s and 2.1 GB at 100k), assignment
+# is one matrix product. See benchmarks/cluster_scale.py for quality against the full fit.
+FIT_SAMPLE = 15_000
+# Rows compared with the centroids at a time when assigning, and summed at a time for centroids.
+ASSIGN_BLOCK = 8192
+SUM_BLOCK = 16_384
 # Rows are rounded before fitting so that an order-free sort key exists and ties are exact.
 KEY_DECIMALS = 6
 
@@ -62,12 +69,17 @@ class ClusterConfig:
     assign_threshold: float = 0.5
     merge_threshold: float = 0.9
     seed: int = 42
+    # Above this many rows the clustering is fitted on a seeded sample of this size and the other
+    # rows join the nearest centroid (see `_fit_sample_then_assign`); None fits every row.
+    fit_sample: int | None = FIT_SAMPLE
 
     def __post_init__(self) -> None:
         if self.reducer not in REDUCERS:
             raise ValueError(f"reducer must be one of {REDUCERS}, not {self.reducer!r}")
         if self.dims < 2:
             raise ValueError("dims must be at least 2")
+        if self.fit_sample is not None and self.fit_sample < MIN_POINTS_FOR_HDBSCAN:
+            raise ValueError(f"fit_sample must be at least {MIN_POINTS_FOR_HDBSCAN}")
 
 
 @dataclass(frozen=True)
@@ -113,15 +125,20 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -
         )
     order = canonical_order(X)
     Xs = X[order]
+    del X  # one copy of the rows at a time: 150 MB each at 100k
     if len(Xs) < MIN_POINTS_FOR_HDBSCAN:
         labels = _finish(Xs, _tiny_clusters(Xs, config.assign_threshold), config)
+    elif config.fit_sample is not None and len(Xs) > config.fit_sample:
+        labels = _fit_sample_then_assign(Xs, config)
     else:
         labels = _best_clustering(Xs, _reduce(Xs, config), config)
     labels = _canonical_numbers(labels)
     centroids = centroids_of(Xs, labels)
     out_labels = np.empty_like(labels)
     out_labels[order] = labels
-    return ClusterResult(out_labels, member_strength(X, out_labels, centroids), centroids)
+    out_strength = np.empty(len(labels), dtype=np.float32)
+    out_strength[order] = member_strength(Xs, labels, centroids)
+    return ClusterResult(out_labels, out_strength, centroids)
 
 
 def assign_to_centroids(
@@ -131,9 +148,15 @@ def assign_to_centroids(
     X = _unit_rows(X)
     if len(X) == 0 or len(centroids) == 0:
         return np.full(len(X), -1, dtype=np.int64), np.zeros(len(X), dtype=np.float32)
-    sims = X @ _unit_rows(centroids).T
-    best = np.argmax(sims, axis=1)
-    best_sims = sims[np.arange(len(X)), best]
+    centroids = _unit_rows(centroids)
+    best = np.empty(len(X), dtype=np.int64)
+    best_sims = np.empty(len(X), dtype=np.float32)
+    # in blocks, so that 100k rows against a thousand centroids never hold 400 MB of cosines
+    for start in range(0, len(X), ASSIGN_BLOCK):
+        block = slice(start, start + ASSIGN_BLOCK)
+        sims = X[block] @ centroids.T
+        best[block] = np.argmax(sims, axis=1)
+        best_sims[block] = sims[np.arange(len(sims)), best[block]]
     return np.where(best_sims >= threshold, best, -1).astype(np.int64), best_sims
 
 
@@ -148,10 +171,26 @@ def canonical_order(X: np.ndarray) -> np.ndarray:
 def centroids_of(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Unit mean vector of each cluster 0..k-1 (k = labels.max() + 1), in X's space."""
     k = int(labels.max()) + 1 if len(labels) else 0
+    return _unit_rows(cluster_sums(X, labels, k))
+
+
+def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Sum of the rows of each cluster 0..k-1 (float64); noise rows count nowhere.
+
+    A sparse one-hot product: np.add.at did the same in ~1 s per call at 100k rows, and a
+    clustering computes centroids dozens of times. Rows go in blocks so that the float64 copy
+    stays small.
+    """
+    from scipy.sparse import csr_matrix
+
     sums = np.zeros((k, X.shape[1]), dtype=np.float64)
-    members = labels >= 0
-    np.add.at(sums, labels[members], X[members])
-    return _unit_rows(sums)
+    for start in range(0, len(X), SUM_BLOCK):
+        block = labels[start:start + SUM_BLOCK]
+        members = np.flatnonzero(block >= 0)
+        one_hot = csr_matrix((np.ones(len(members)), (block[members], members)),
+                             shape=(k, len(block)))
+        sums += one_hot @ X[start:start + SUM_BLOCK].astype(np.float64)
+    return sums
 
 
 def merge_near_duplicates(X: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
@@ -184,7 +223,7 @@ def _unit_rows(X: np.ndarray) -> np.ndarray:
         raise ValueError("embeddings contain NaN or infinity")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     X = X / np.where(norms > 0, norms, 1.0)
-    return np.round(X, KEY_DECIMALS).astype(np.float32)
+    return np.round(X, KEY_DECIMALS, out=X).astype(np.float32, copy=False)  # in place: 150 MB
 
 
 def _best_clustering(X: np.ndarray, reduced: np.ndarray, config: ClusterConfig) -> np.ndarray:
@@ -196,6 +235,36 @@ def _best_clustering(X: np.ndarray, reduced: np.ndarray, config: ClusterConfig) 
         if score > best_score:
             best, best_score = labels, score
     return best if best is not None else np.full(len(X), -1, dtype=np.int64)
+
+
+def _fit_sample_then_assign(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    """Cluster a seeded sample of the (canonically ordered) rows, then place every row.
+
+    The sample is drawn from the canonical order, so the same rows in any order give the same
+    sample. Sampled rows keep their fitted cluster; every other row joins its nearest sample
+    centroid at the adoption threshold; then the clusters are finished once more on all rows
+    (near-duplicates merged, strays evicted, near noise adopted), as a full fit's would be.
+    """
+    rng = np.random.default_rng(config.seed)
+    sample = np.sort(rng.choice(len(X), size=config.fit_sample, replace=False))
+    sample_X = X[sample]
+    # "auto" means PCA here: UMAP and the size search took 143 s on 10k rows (cluster_eval,
+    # load ~10), over a big rebuild's 60 s budget, and numba's compilation (20-90 s after a
+    # start, UMAP's functions are not cached) stays out of big rebuilds
+    reducer = "pca" if config.reducer == "auto" else config.reducer
+    sample_labels = _best_clustering(sample_X, _reduce(sample_X, replace(config, reducer=reducer)),
+                                     config)
+    if sample_labels.max() < 0:
+        return np.full(len(X), -1, dtype=np.int64)
+    rest = np.setdiff1d(np.arange(len(X)), sample)
+    labels = np.full(len(X), -1, dtype=np.int64)
+    labels[sample] = sample_labels
+    centroids = centroids_of(sample_X, sample_labels)
+    for start in range(0, len(rest), ASSIGN_BLOCK):  # in blocks: X[rest] would copy 130 MB
+        block = rest[start:start + ASSIGN_BLOCK]
+        labels[block] = assign_to_centroids(X[block], centroids, config.assign_threshold)[0]
+    labels = merge_near_duplicates(X, labels, config.merge_threshold)
+    return adopt_noise(X, _evict_strays(X, labels), config.assign_threshold)
 
 
 def separation(X: np.ndarray, labels: np.ndarray, seed: int = 42) -> float:
@@ -235,6 +304,10 @@ def _hdbscan(reduced: np.ndarray, min_cluster_size: int, config: ClusterConfig) 
         min_cluster_size=min_cluster_size,
         min_samples=config.min_samples or max(1, min_cluster_size // 2),
         cluster_selection_method=SELECTION,
+        # hdbscan's default starts 4 worker processes for core distances, each importing numpy
+        # and copying the rows (~150 MB RSS each, seen at 100k): one process keeps a rebuild's
+        # memory and CPU where they can be budgeted and measured; the labels are the same
+        core_dist_n_jobs=1,
     )
     labels = model.fit_predict(reduced).astype(np.int64)
     # No density structure: either one tight theme (e.g. the same quote repeated) or none at all;
@@ -246,8 +319,7 @@ def _dissolve_loose(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Send clusters whose mean pairwise cosine is below MIN_COHESION back to noise."""
     members = labels >= 0
     sizes = np.bincount(labels[members], minlength=int(labels.max()) + 1).astype(np.float64)
-    sums = np.zeros((len(sizes), X.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels[members], X[members])
+    sums = cluster_sums(X, labels, len(sizes))
     # |sum|^2 = m + m(m-1) * mean pairwise cosine, for unit rows
     pairs = np.maximum(sizes * (sizes - 1), 1.0)
     cohesion = ((sums**2).sum(axis=1) - sizes) / pairs
@@ -309,7 +381,7 @@ def _reduce(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
 def _evict_strays(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Members below STRAY_COSINE to their own centroid become noise (and may be adopted later)."""
     members = np.flatnonzero(labels >= 0)
-    sims = np.einsum("ij,ij->i", X[members], centroids_of(X, labels)[labels[members]])
+    sims = _member_cosines(X, labels, centroids_of(X, labels))
     labels = labels.copy()
     labels[members[sims < STRAY_COSINE]] = -1
     return compact_labels(labels)
@@ -332,10 +404,18 @@ def member_strength(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) ->
     quotes) and do not exist for adopted noise.
     """
     strength = np.zeros(len(X), dtype=np.float32)
-    members = labels >= 0
-    sims = np.einsum("ij,ij->i", X[members], centroids[labels[members]])
-    strength[members] = np.clip(sims, 0.0, 1.0)
+    strength[labels >= 0] = np.clip(_member_cosines(X, labels, centroids), 0.0, 1.0)
     return strength
+
+
+def _member_cosines(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Cosine of each member (in row order) to its cluster's centroid, a block at a time."""
+    members = np.flatnonzero(labels >= 0)
+    sims = np.empty(len(members), dtype=np.float32)
+    for start in range(0, len(members), ASSIGN_BLOCK):
+        rows = members[start:start + ASSIGN_BLOCK]
+        sims[start:start + len(rows)] = np.einsum("ij,ij->i", X[rows], centroids[labels[rows]])
+    return sims
 
 
 def _canonical_numbers(labels: np.ndarray) -> np.ndarray:

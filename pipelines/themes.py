@@ -69,7 +69,8 @@ def _within_categories(X: np.ndarray, categories: Sequence[str | None],
     offset = 0
     for name in sorted(set(names)):
         rows = np.flatnonzero(names == name)
-        result = cluster_embeddings(X[rows], config)
+        # one category (or none) is the whole set: no 150 MB copy of it at 100k
+        result = cluster_embeddings(X if len(rows) == len(X) else X[rows], config)
         found = result.labels >= 0
         labels[rows[found]] = result.labels[found] + offset
         offset += result.n_clusters
@@ -91,4 +92,4 @@ def _unit(X: np.ndarray) -> np.ndarray:
     if X.ndim != 2:
         raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.round(X / np.where(norms > 0, norms, 1.0), 6).astype(np.float32)
+    return np.round(X / np.where(norms > 0, norms, 1.0), 6).astype(np.float32, copy=False)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
 from sqlmodel import Session, func, select
 
 from models import Cluster, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster import ClusterConfig, assign_to_centroids
-
-
-def vector(blob: bytes | None) -> np.ndarray:
-    return np.frombuffer(blob or b"", dtype=np.float32)
+from pipelines.vectors import unpack_many
 
 
 def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Mention]) -> int:
@@ -28,8 +24,8 @@ def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Me
             Cluster.active.is_(True)).order_by(Cluster.id)))
         if not clusters:
             continue
-        centroids = np.vstack([vector(c.centroid) for c in clusters])
-        X = np.vstack([vector(m.embedding) for m in rows])
+        centroids = unpack_many([c.centroid for c in clusters])
+        X = unpack_many([m.embedding for m in rows])
         labels, sims = assign_to_centroids(X, centroids, ClusterConfig().assign_threshold)
         for m, label, sim in zip(rows, labels, sims, strict=True):
             if label < 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
@@ -17,6 +16,7 @@ from models import Call, Cluster, ClusterMember, Job, Mention, Utterance
 from models.base import utcnow
 from pipelines.embed import SentenceEmbedder
 from pipelines.extract import Extractor
+from pipelines.vectors import pack
 
 # a rebuild is queued once this many mentions (and this share of all) have no cluster
 REBUILD_MIN_LOOSE = 50
@@ -40,9 +40,11 @@ def process_call(*, session: Session, job: Job, models: Models) -> None:
                    embedder=models.embedder)
     apply_roles(session=session, call=call, utts=utts, participants=participants,
                 decisions=decisions)
-    _clear_mentions(session=session, call=call)
+    removed = _clear_mentions(session=session, call=call)
     session.add_all(new)
     session.flush()
+    models.vectors.on_commit(session=session, workspace_id=call.workspace_id, added=new,
+                             removed=removed)
     place_new_mentions(session=session, workspace_id=call.workspace_id, mentions=new)
     call.status, call.updated_at = "processed", utcnow()
     session.add(call)
@@ -50,10 +52,11 @@ def process_call(*, session: Session, job: Job, models: Models) -> None:
     _maybe_queue_rebuild(session=session, workspace_id=call.workspace_id)
 
 
-def _clear_mentions(*, session: Session, call: Call) -> None:
+def _clear_mentions(*, session: Session, call: Call) -> list[int]:
+    """Deletes the call's mentions (and their memberships); returns their ids."""
     old = call_mentions(session=session, call_id=call.id)
     if not old:
-        return
+        return []
     ids = [m.id for m in old]
     touched = set(session.exec(select(ClusterMember.cluster_id)
                                .where(ClusterMember.mention_id.in_(ids))))
@@ -66,6 +69,7 @@ def _clear_mentions(*, session: Session, call: Call) -> None:
             cluster.size = len(session.exec(select(ClusterMember.mention_id)
                                             .where(ClusterMember.cluster_id == cluster_id)).all())
             session.add(cluster)
+    return ids
 
 
 def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
@@ -92,7 +96,7 @@ def _extract(*, call: Call, utts: list[Utterance], roles: dict[str, str],
                     key_phrases=list(m.key_phrases)))
         vectors = embedder.encode([m.text for m in new])
         for row, vec in zip(new, vectors, strict=True):
-            row.embedding = np.asarray(vec, dtype=np.float32).tobytes()
+            row.embedding = pack(vec)
         rows += new
     return rows
 

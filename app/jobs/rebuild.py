@@ -7,13 +7,12 @@ ClusterMember row and shows in its category's other group.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
-from app.jobs.placement import vector
 from app.nlp import Models
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
@@ -21,6 +20,10 @@ from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
 from pipelines.themes import find_themes
 from pipelines.types import KINDS
+from pipelines.vectors import is_compact, pack, unpack, unpack_many
+
+# rows per bulk statement when writing memberships and converted vectors
+WRITE_BATCH = 5_000
 
 
 def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
@@ -31,34 +34,36 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
         job.progress = (step + 1) / len(KINDS)
         session.add(job)
         session.commit()
+    # the search index is built here, in the worker, rather than by the first search after
+    models.vectors.refresh(session=session, workspace_id=job.workspace_id)
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None,
                  nlp: Any = None) -> None:
     """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone."""
-    mentions = list(session.exec(select(Mention).where(
-        Mention.workspace_id == workspace_id, Mention.kind == kind).order_by(Mention.id)))
+    mentions, X, old_format = _load_kind(session=session, workspace_id=workspace_id, kind=kind)
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
     # everything slow happens before the first write, to keep the write transaction short
-    X = np.vstack([vector(m.embedding) for m in mentions])
     result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:
             members[int(label)].append(i)
     matching = match_clusters(
-        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=vector(c.centroid))
+        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
          for c, ids in previous.values()],
         {label: {str(mentions[i].id) for i in idx} for label, idx in members.items()},
         result.centroids,
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    _clear_members(session=session, mention_ids=[m.id for m in mentions])
+    _compact_old_vectors(session=session, mentions=mentions, X=X, rows=old_format)
+    _clear_members(session=session, workspace_id=workspace_id, kind=kind)
     kept: dict[int, int] = {}  # new label -> cluster id
+    rows: list[dict] = []
     for label, idx in sorted(members.items()):
         old_id = matching.ids.get(label)
         cluster = previous[int(old_id)][0] if old_id is not None else Cluster(
@@ -71,14 +76,63 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         event = "kept" if old_id is not None else "created"
         session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=cluster.id,
                                  event=event, related=[]))
-        for i in idx:
-            sim = float(X[i] @ result.centroids[label])
-            session.add(ClusterMember(mention_id=mentions[i].id, cluster_id=cluster.id,
-                                      workspace_id=workspace_id, similarity=sim))
+        sims = X[idx] @ result.centroids[label]
+        rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
+                     "workspace_id": workspace_id, "similarity": float(sim)}
+                    for i, sim in zip(idx, sims, strict=True))
+    _insert_members(session, rows)
     _record_history(session, matching, workspace_id, job_id, kept)
     alive = set(kept.values())
     _retire(session, [c for c, _ in previous.values() if c.id not in alive], job_id)
     session.flush()
+
+
+class _Row(NamedTuple):
+    """What clustering and labelling read of a mention (its vector is a row of X)."""
+
+    id: int
+    category: str | None
+    call_id: int
+    text: str
+    confidence: float
+
+
+def _load_kind(*, session: Session, workspace_id: int,
+               kind: str) -> tuple[list[_Row], np.ndarray, list[int]]:
+    """The kind's mentions, their vectors as rows of one array, and which rows are float32.
+
+    Streamed in batches and never kept as blobs or whole Mention rows: at 100k mentions those
+    held more memory than the clustering itself.
+    """
+    query = (select(Mention.id, Mention.category, Mention.call_id, Mention.text,
+                    Mention.confidence, Mention.embedding)
+             .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
+                    Mention.embedding.is_not(None))
+             .order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
+    rows: list[_Row] = []
+    blocks: list[np.ndarray] = []
+    old_format: list[int] = []
+    for part in session.exec(query).partitions():
+        blocks.append(unpack_many([r.embedding for r in part]))
+        for r in part:
+            if not is_compact(r.embedding):
+                old_format.append(len(rows))
+            rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence))
+    X = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+    return rows, X, old_format
+
+
+def _compact_old_vectors(*, session: Session, mentions: list[_Row], X: np.ndarray,
+                         rows: list[int]) -> None:
+    """Rewrites embeddings still stored as float32 in the compact format (once per mention)."""
+    old = [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
+    for start in range(0, len(old), WRITE_BATCH):
+        session.execute(update(Mention), old[start:start + WRITE_BATCH])
+
+
+def _insert_members(session: Session, rows: list[dict]) -> None:
+    for start in range(0, len(rows), WRITE_BATCH):
+        session.execute(insert(ClusterMember), rows[start:start + WRITE_BATCH])
 
 
 def _previous(*, session: Session, workspace_id: int,
@@ -94,14 +148,15 @@ def _previous(*, session: Session, workspace_id: int,
     return out
 
 
-def _clear_members(*, session: Session, mention_ids: list[int]) -> None:
-    for start in range(0, len(mention_ids), 500):
-        chunk = mention_ids[start:start + 500]
-        session.execute(delete(ClusterMember).where(ClusterMember.mention_id.in_(chunk)))
+def _clear_members(*, session: Session, workspace_id: int, kind: str) -> None:
+    """Every membership of the kind's mentions, in one statement."""
+    of_kind = select(Mention.id).where(Mention.workspace_id == workspace_id, Mention.kind == kind)
+    session.execute(delete(ClusterMember).where(ClusterMember.workspace_id == workspace_id,
+                                                ClusterMember.mention_id.in_(of_kind)))
     session.flush()
 
 
-def _fill(cluster: Cluster, rows: list[Mention], X: np.ndarray, centroid: np.ndarray,
+def _fill(cluster: Cluster, rows: list[_Row], X: np.ndarray, centroid: np.ndarray,
           keywords: list[str], nlp: Any = None) -> None:
     cluster.centroid = np.asarray(centroid, dtype=np.float32).tobytes()
     cluster.size, cluster.keywords = len(rows), list(keywords)

@@ -44,8 +44,8 @@ def search(
     """Quotes found by meaning, not keywords: the query is embedded with the same model as
     the quotes and compared by cosine similarity; best first."""
     hits = search_mentions(session=session, workspace_id=workspace.id,
-                           embedder=models.embedder, query=q, kind=kind, category=category,
-                           outcome=outcome, limit=limit)
+                           embedder=models.embedder, vectors=models.vectors, query=q,
+                           kind=kind, category=category, outcome=outcome, limit=limit)
     return SearchOut(query=q, items=[SearchHitOut(
         mention_id=h.mention.id, text=h.mention.text, similarity=h.similarity,
         kind=h.mention.kind, category=h.mention.category, speaker=h.mention.speaker,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sqlmodel import Session
 
-from app.jobs.placement import vector
 from app.services.feed import FeedFilters, decode_cursor, encode_cursor, filtered_rows
 from app.services.feed_view import quote_out
 from models import Cluster
 from pipelines.variants import by_representativeness, group_variants
+from pipelines.vectors import unpack_many
 
 # Near-identical for all-MiniLM-L6-v2: "the three-year term is too long" and "a three-year
 # term is too long for us" sit at ~0.85; different points about the same term below 0.75.
@@ -27,7 +27,7 @@ def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
     rows = _rows(session, cluster)
     variants = []
     if rows:
-        X = np.vstack([vector(r.mention.embedding) for r in rows])
+        X = unpack_many([r.mention.embedding for r in rows])
         # confident members lead their group: the wording shown is one a customer surely said
         centrality = np.array([r.similarity + (1.0 if r.confident else 0.0) for r in rows])
         groups = group_variants([r.mention.text for r in rows], X, VARIANT_COSINE)

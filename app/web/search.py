@@ -32,8 +32,8 @@ def search_page(request: Request, session: SessionDep, workspace: PageWorkspaceD
     category = params.get("category", "").strip() or None
     outcome = _choice(params.get("outcome"), OUTCOMES)
     hits = search_mentions(session=session, workspace_id=workspace.id,
-                           embedder=models.embedder, query=q, kind=kind, category=category,
-                           outcome=outcome, limit=RESULTS) if q else []
+                           embedder=models.embedder, vectors=models.vectors, query=q,
+                           kind=kind, category=category, outcome=outcome, limit=RESULTS) if q else []
     facts = call_facts(session=session, calls=[h.call for h in hits], safe=False)
     results = [quote_view(h.mention, h.call, facts[h.call.id], safe=False,
                           cluster_id=h.cluster_id, cluster_label=h.cluster_label,

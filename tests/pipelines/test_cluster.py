@@ -209,3 +209,24 @@ def test_a_theme_of_freely_worded_quotes_survives_and_random_pairs_dissolve():
     X = np.vstack([_spread(0.28, 6, 0), _spread(0.2, 6, 100)])
     labels = np.repeat([0, 1], 6)
     assert _dissolve_loose(X, labels).tolist() == [0] * 6 + [-1] * 6
+
+
+def test_a_sampled_fit_places_every_row_whatever_the_row_order():
+    X, truth, _ = blobs([60, 50, 40, 40, 30], seed=5)
+    sampled = ClusterConfig(reducer="pca", fit_sample=60)  # 220 rows: a few dozen per blob fitted
+    first = cluster_embeddings(X, sampled)
+    assert adjusted_rand_score(truth, first.labels) == 1.0
+    assert (first.labels >= 0).all() and first.n_clusters == 5
+    perm = np.random.default_rng(1).permutation(len(X))
+    again = cluster_embeddings(X[perm], sampled)
+    assert np.array_equal(again.labels, first.labels[perm])
+    assert np.allclose(again.centroids, first.centroids)
+
+
+def test_sets_up_to_the_sample_size_are_fitted_whole():
+    X, _, _ = blobs([40, 30, 30], seed=6)
+    whole = cluster_embeddings(X, ClusterConfig(reducer="pca", fit_sample=None))
+    at_threshold = cluster_embeddings(X, ClusterConfig(reducer="pca", fit_sample=len(X)))
+    assert np.array_equal(whole.labels, at_threshold.labels)
+    with pytest.raises(ValueError, match="fit_sample"):
+        ClusterConfig(fit_sample=5)

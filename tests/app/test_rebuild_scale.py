@@ -1,0 +1,78 @@
+"""A rebuild above the fit-sample threshold (set small here) places every mention, keeps cluster
+ids across rebuilds and rewrites old float32 embeddings in the compact format."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, func, select
+
+import app.jobs.rebuild as rebuild_module
+from app.db import make_engine, migrate, session_scope
+from app.jobs.rebuild import rebuild_kind
+from app.services.workspaces import get_or_create_workspace
+from models import Cluster, ClusterMember, Mention
+from pipelines.cluster import ClusterConfig
+from pipelines.themes import find_themes
+from pipelines.vectors import is_compact
+from tests.app.mention_rows import add_mentions, topic_vectors
+
+TOPICS, PER_TOPIC = 6, 40
+SAMPLED = ClusterConfig(reducer="pca", fit_sample=60)  # 240 rows: a quarter are fitted
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sampled(monkeypatch):
+    """Rebuilds fit on a sample of 60 rows."""
+    monkeypatch.setattr(rebuild_module, "find_themes",
+                        lambda X, categories, calls: find_themes(X, categories, calls, SAMPLED))
+
+
+def _rebuild(engine, workspace_id: int) -> dict[int, set[int]]:
+    """Rebuilds the objections; returns cluster id -> member mention ids."""
+    with session_scope(engine) as session:
+        rebuild_kind(session=session, workspace_id=workspace_id, kind="objection", job_id=None)
+    with Session(engine) as session:
+        out: dict[int, set[int]] = {}
+        for mention_id, cluster_id in session.exec(
+                select(ClusterMember.mention_id, ClusterMember.cluster_id)
+                .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+                .where(Cluster.active.is_(True))):
+            out.setdefault(cluster_id, set()).add(mention_id)
+        return out
+
+
+def test_every_mention_is_placed_and_ids_survive_growth(engine, sampled):
+    X, topic = topic_vectors(TOPICS, PER_TOPIC, seed=3)
+    with session_scope(engine) as session:
+        workspace_id = get_or_create_workspace(session=session, name="acme").id
+        ids = add_mentions(session, workspace_id, X, calls=12, legacy=True)
+    first = _rebuild(engine, workspace_id)
+    assert len(first) == TOPICS
+    assert sorted(len(m) for m in first.values()) == [PER_TOPIC] * TOPICS
+    by_topic = {t: {i for i, tt in zip(ids, topic, strict=True) if tt == t}
+                for t in range(TOPICS)}
+    assert sorted(map(sorted, first.values())) == sorted(map(sorted, by_topic.values()))
+    with Session(engine) as session:
+        blobs = session.exec(select(Mention.embedding)).all()
+        assert blobs and all(is_compact(b) for b in blobs)
+
+    # 10% more mentions of the same topics: the same ids, each grown by its new members
+    more, _ = topic_vectors(TOPICS, 4, seed=3, spread=0.3)
+    with session_scope(engine) as session:
+        new_ids = add_mentions(session, workspace_id, more, calls=6, tag="b")
+    second = _rebuild(engine, workspace_id)
+    assert set(second) == set(first)
+    for cluster_id, members in first.items():
+        assert members < second[cluster_id]
+    assert set().union(*second.values()) == set(ids) | set(new_ids)
+    with Session(engine) as session:
+        sizes = session.exec(select(func.sum(Cluster.size)).where(Cluster.active.is_(True)))
+        assert sizes.one() == len(ids) + len(new_ids)
