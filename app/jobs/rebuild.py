@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.jobs.placement import vector
 from app.nlp import Models
+from app.services import rollups
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
@@ -23,12 +24,16 @@ from pipelines.types import KINDS
 
 
 def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
-    """Each kind is rebuilt and committed on its own, so progress can be shown."""
+    """Each kind is rebuilt and committed on its own (with its feed summaries), so progress can
+    be shown."""
     for step, kind in enumerate(KINDS):
         rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind, job_id=job.id)
+        rollups.rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind)
         job.progress = (step + 1) / len(KINDS)
         session.add(job)
         session.commit()
+    rollups.rebuild_tags(session=session, workspace_id=job.workspace_id)
+    session.commit()
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None) -> None:

@@ -105,6 +105,7 @@ def delete_call_content(*, session: Session, call: Call) -> None:
     session.execute(delete(Mention).where(Mention.call_id == call.id))
     session.execute(delete(Utterance).where(Utterance.call_id == call.id))
     session.execute(delete(Participant).where(Participant.call_id == call.id))
+    rollups.clear_call(session=session, call=call)
     session.flush()
 
 
