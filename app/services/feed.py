@@ -197,6 +197,8 @@ def best_quotes(rows: list[Row], limit: int) -> list[Row]:
     """Confident quotes first, each most representative first; one per wording."""
     seen: set[str] = set()
     out: list[Row] = []
+    if limit <= 0:  # quotes=0 asks for none
+        return out
     ranked = sorted(rows, key=lambda r: (not r.confident, -r.similarity, -r.mention.confidence,
                                          r.mention.id))
     for r in ranked:
