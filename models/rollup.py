@@ -2,7 +2,8 @@
 
 A feed group is a theme (cluster_id set) or a category's other group (cluster_id None). Each row
 counts one call's mentions in that group and copies the call facts the feed filters and ranks
-by, so a feed request aggregates these rows and never touches mentions or embeddings.
+by, so a feed request aggregates these rows and never touches mentions or embeddings. (Role
+confidence is not copied: it changes in place, so `roles=confident` asks the call table.)
 `app/services/rollups.py` keeps them in step with mentions, memberships and calls, in the same
 transaction as the change.
 """
@@ -33,7 +34,6 @@ class FeedRollup(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=10)
     deal_stage: str | None = Field(default=None, max_length=100)
     account: str | None = Field(default=None, max_length=300)
-    role_confidence: float = 0.0
     mentions: int = 0
     confident: int = 0  # mentions at or above the feed's confidence: the ones a score counts
     # confident x 2^((at - RECENCY_ORIGIN) / half-life): summed, it gives the mean recency

@@ -113,7 +113,7 @@ def _restamp(*, session: Session, call: Call, participants: list[Participant],
             session.add(p)
     call.role_confidence = min((d.confidence for d in decisions.values()), default=0.0)
     session.add(call)
-    rollups.refresh_call(session=session, call=call)  # roles=confident reads it there
+    rollups.touch(session=session, workspace_id=call.workspace_id)  # roles=confident changes
 
 
 def reprocess_changed_roles(*, session: Session, job: Job) -> int:

@@ -65,8 +65,9 @@ def rollup_filter(*, workspace_id: int, kind: str, filters: FeedFilters) -> list
                           (R.account, filters.account), (R.category, filters.category)):
         if value:
             conds.append(column == value)
-    if filters.confident_roles:
-        conds.append(R.role_confidence >= UNSURE_BELOW)
+    if filters.confident_roles:  # read from the call: it changes in place
+        conds.append(R.call_id.in_(select(Call.id).where(
+            Call.workspace_id == workspace_id, Call.role_confidence >= UNSURE_BELOW)))
     for tag in dict.fromkeys(filters.tags):
         conds.append(R.call_id.in_(select(CallTag.call_id).where(
             CallTag.workspace_id == workspace_id, CallTag.tag == tag)))

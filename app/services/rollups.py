@@ -56,7 +56,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
     counts = session.exec(_counts().where(Mention.workspace_id == workspace_id,
                                           Mention.kind == kind)).all()
     calls = session.exec(select(Call.id, Call.started_at, Call.created_at, Call.outcome,
-                                Call.deal_stage, Call.account, Call.role_confidence)
+                                Call.deal_stage, Call.account)
                          .where(Call.workspace_id == workspace_id)).all()
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
@@ -68,6 +68,11 @@ def rebuild_tags(*, session: Session, workspace_id: int) -> None:
     session.execute(delete(CallTag).where(CallTag.workspace_id == workspace_id))
     _insert_tags(session, workspace_id, session.exec(
         select(Call.id, Call.tags).where(Call.workspace_id == workspace_id)).all())
+
+
+def touch(*, session: Session, workspace_id: int) -> None:
+    """Marks the workspace's feed as changed (a role's confidence, a theme's label)."""
+    _bump(session, workspace_id)
 
 
 def _bump(session: Session, workspace_id: int) -> None:
@@ -97,16 +102,14 @@ def _counts():
 
 def _facts(call: Call) -> dict[str, Any]:
     return _facts_of(call.started_at, call.created_at, call.outcome, call.deal_stage,
-                     call.account, call.role_confidence)
+                     call.account)
 
 
 def _facts_of(started_at: datetime | None, created_at: datetime, outcome: str | None,
-              deal_stage: str | None, account: str | None,
-              role_confidence: float) -> dict[str, Any]:
+              deal_stage: str | None, account: str | None) -> dict[str, Any]:
     at = call_time(started_at, created_at)
     return {"at_us": epoch_us(at), "outcome": outcome, "deal_stage": deal_stage,
-            "account": account, "role_confidence": role_confidence,
-            "weight": recency_weight(at)}
+            "account": account, "weight": recency_weight(at)}
 
 
 def _insert_rollups(session: Session, workspace_id: int, counts: Iterable[tuple],

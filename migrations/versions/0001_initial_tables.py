@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 05:36:20.125854
+Create Date: 2026-12-01 05:49:11.045052
 """
 
 from collections.abc import Sequence
@@ -140,7 +140,6 @@ def upgrade() -> None:
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('deal_stage', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('account', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-    sa.Column('role_confidence', sa.Float(), nullable=False),
     sa.Column('mentions', sa.Integer(), nullable=False),
     sa.Column('confident', sa.Integer(), nullable=False),
     sa.Column('recency_weight', sa.Float(), nullable=False),
