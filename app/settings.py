@@ -27,6 +27,7 @@ class Settings:
     worker_lease_seconds: float = 60.0
     webhook_tolerance_seconds: int = 300
     session_secret: str = ""
+    feed_cache_seconds: int = 30  # 0: every feed request is computed afresh
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +40,5 @@ class Settings:
             worker_lease_seconds=float(_int("VERBATIM_WORKER_LEASE", 60)),
             webhook_tolerance_seconds=_int("VERBATIM_WEBHOOK_TOLERANCE", 300),
             session_secret=os.environ.get("VERBATIM_SESSION_SECRET", ""),
+            feed_cache_seconds=_int("VERBATIM_FEED_CACHE_SECONDS", cls.feed_cache_seconds),
         )

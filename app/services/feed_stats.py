@@ -173,9 +173,10 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     confident_last = case((Mention.confidence >= FEED_MIN_CONFIDENCE, 0), else_=1)
     ranking = (confident_last, ClusterMember.similarity.desc(), Mention.confidence.desc(),
                Mention.id)
-    joined = (ClusterMember.cluster_id, ClusterMember.mention_id == Mention.id,
-              and_(R.call_id == Mention.call_id, R.cluster_id == ClusterMember.cluster_id,
-                   R.mention_category.is_not_distinct_from(Mention.category)))
+    joined = (ClusterMember.cluster_id,
+              and_(ClusterMember.mention_id == Mention.id, ClusterMember.cluster_id == R.cluster_id),
+              and_(Mention.call_id == R.call_id,
+                   Mention.category.is_not_distinct_from(R.mention_category)))
     return _ranked_quotes(session, joined, ranking, cluster_ids, limit,
                           rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
                           similarity=ClusterMember.similarity, one_per_wording=True)
@@ -190,13 +191,11 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     ranking = (confident_last, R.at_us.desc(), Mention.confidence.desc(), Mention.id)
     where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
     where += [R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)]
-    keys = {c or "": c for c in categories}
-    joined = (func.coalesce(R.category, ""), None,
-              and_(R.call_id == Mention.call_id, R.cluster_id.is_(None), R.kind == Mention.kind,
-                   R.mention_category.is_not_distinct_from(Mention.category)))
-    found = _ranked_quotes(session, joined, ranking, list(keys), limit, where, similarity=None,
-                           one_per_wording=False)
-    return {keys[k]: rows for k, rows in found.items()}
+    joined = (R.category, None,
+              and_(Mention.call_id == R.call_id, Mention.kind == R.kind,
+                   Mention.category.is_not_distinct_from(R.mention_category)))
+    return _ranked_quotes(session, joined, ranking, categories, limit, where, similarity=None,
+                          one_per_wording=False)
 
 
 def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list, limit: int,
@@ -211,11 +210,11 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
         rank = func.row_number().over(partition_by=group_key, order_by=ranking).label("rank")
         query = (select(group_key.label("group_key"), Mention.id, rank,
                         (similarity if similarity is not None else literal(0.0)).label("sim"))
-                 .select_from(Mention))
+                 .select_from(R).join(Mention, rollup_join))
         query = query.join(ClusterMember, member_join if member_join is not None else
                            ClusterMember.mention_id == Mention.id,
                            isouter=member_join is None)
-        query = query.join(R, rollup_join).where(*where, group_key.in_(pending))
+        query = query.where(*where, _one_of(group_key, pending))
         ranked = query.subquery()
         rows = session.exec(select(ranked.c.group_key, ranked.c.id, ranked.c.sim)
                             .where(ranked.c.rank <= window)
@@ -233,6 +232,13 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
                 short.append(g)
         pending, window = short, window * 4
     return out
+
+
+def _one_of(column, values: list) -> ColumnElement:
+    """column IN values, where a None among them means NULL (an uncategorised group)."""
+    known = [v for v in values if v is not None]
+    condition = column.in_(known)
+    return condition | column.is_(None) if len(known) < len(values) else condition
 
 
 def _distinct_wordings(candidates: list[tuple[Row, float]], limit: int) -> list[Row]:
