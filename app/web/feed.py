@@ -131,17 +131,22 @@ class FeedView:
     sections: list[CategorySection]
     total: int
     facets: Facets
+    account_options: Markup  # a workspace can have thousands: rendered once, not per request
 
 
 def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
               now: datetime) -> FeedView:
     groups = feed_groups(session=session, workspace_id=workspace_id, kind=query.mention_kind,
                          filters=query.filters(), sort=query.sort, now=now)
+    offered = facets(session=session, workspace_id=workspace_id, kind=query.mention_kind)
     return FeedView(
         sections=sections(session=session, workspace_id=workspace_id, groups=groups,
                           query=query, now=now),
-        total=sum(len(g.themes) for g in groups),
-        facets=facets(session=session, workspace_id=workspace_id, kind=query.mention_kind))
+        total=sum(len(g.themes) for g in groups), facets=offered,
+        account_options=Markup("").join(
+            Markup('<option value="{0}"{1}>{0}</option>').format(
+                a, Markup(" selected") if a == query.account else "")
+            for a in offered.accounts))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -157,7 +162,7 @@ def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep
         "total": view.total, "tabs": KIND_TABS, "sorts": SORTS,
         "outcomes": OUTCOMES,
         "presets": presets(query, now.date()),
-        "facets": view.facets,
+        "facets": view.facets, "account_options": view.account_options,
         "progress": progress(session=session, workspace_id=workspace.id),
         "job": _job(session, workspace.id, request.query_params.get("job")),
         "return_to": query.url(),
