@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from models import Call, CallTag, Cluster, FeedRollup
+from models import Call, CallTag, Cluster, FeedRollup, Mention
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,8 @@ def progress(*, session: Session, workspace_id: int) -> Progress:
         calls=count(select(func.count(Call.id)).where(Call.workspace_id == workspace_id)),
         pending=count(select(func.count(Call.id)).where(
             Call.workspace_id == workspace_id, Call.status.in_(("queued", "processing")))),
-        # every mention is in exactly one summary row
-        mentions=count(select(func.sum(FeedRollup.mentions)).where(
-            FeedRollup.workspace_id == workspace_id)),
+        mentions=count(select(func.count(Mention.id)).where(
+            Mention.workspace_id == workspace_id)),
         clusters=count(select(func.count(Cluster.id)).where(
             Cluster.workspace_id == workspace_id, Cluster.active.is_(True))),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 05:49:11.045052
+Create Date: 2026-12-01 06:14:51.675228
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_call_account'), ['account'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_started_at'), ['started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_workspace_id'), ['workspace_id'], unique=False)
+        batch_op.create_index('ix_call_workspace_status', ['workspace_id', 'status'], unique=False)
 
     op.create_table('categoryexample',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -387,6 +388,7 @@ def downgrade() -> None:
 
     op.drop_table('categoryexample')
     with op.batch_alter_table('call', schema=None) as batch_op:
+        batch_op.drop_index('ix_call_workspace_status')
         batch_op.drop_index(batch_op.f('ix_call_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_call_started_at'))
         batch_op.drop_index(batch_op.f('ix_call_account'))
