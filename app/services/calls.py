@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
+from app.services import rollups
 from app.services.jobs import enqueue
 from models import Call, ClusterMember, Job, Mention, Participant, Utterance
 from models.base import aware, utcnow

@@ -176,3 +176,37 @@ def test_a_refresh_follows_a_call_and_a_clear_empties_it(engine):
         session.execute(delete(Mention).where(Mention.call_id == calls[0].id))
         session.commit()
         _assert_same_answers(session, rng, ws.id, rounds=4)
+
+
+@pytest.mark.slow
+def test_the_jobs_keep_the_summaries_in_step(api):
+    """Through the real pipeline: processing, the rebuild it queues, a re-delivered call with
+    another outcome and date, and a role correction that reprocesses a call."""
+    from app.db import session_scope
+    from tests.app.factories import transcript
+    from tests.app.planted import planted_calls
+
+    calls = planted_calls()
+    payloads = [transcript(f"j-{i}", lines, outcome="lost" if i % 2 else "won",
+                           account=f"Account {i % 3}", started_at=f"2026-11-{10 + i:02d}T10:00:00Z",
+                           tags=["enterprise"] if i % 2 else ["smb"])
+                for i, lines in enumerate(calls)]
+    ids = [api.client.post("/v1/calls", json=p, headers=api.headers).json()["call_id"]
+           for p in payloads]
+    api.worker_run()
+
+    def same() -> None:
+        with session_scope(api.client.app.state.engine) as session:
+            _assert_same_answers(session, random.Random(len(ids)), api.workspace_id, rounds=8)
+
+    same()
+    changed = dict(payloads[0], outcome="lost", started_at="2026-10-01T10:00:00Z",
+                   tags=["eu"], utterances=payloads[0]["utterances"][:4])
+    assert api.client.post("/v1/calls", json=changed, headers=api.headers).status_code == 202
+    same()  # queued again: its old mentions are gone from the feed at once
+    api.worker_run()
+    same()
+    r = api.client.post(f"/v1/calls/{ids[1]}/roles/swap", headers=api.headers)
+    assert r.status_code < 300, r.text
+    api.worker_run()
+    same()
