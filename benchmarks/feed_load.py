@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -106,13 +107,12 @@ def themes_of(corpus: Corpus, n_mentions: int, seed: int) -> tuple[np.ndarray, n
 
 def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
     """Writes the workspace and returns an API key for it."""
-    from sqlalchemy import insert
     from sqlmodel import Session
 
     from app.db import make_engine, migrate
     from app.services import rollups
     from app.services.workspaces import create_api_key, get_or_create_workspace
-    from models import Call, Cluster, ClusterMember, Mention, Utterance
+    from models import Call, ClusterMember, Mention, Utterance
 
     corpus = load_corpus()
     labels, sims = themes_of(corpus, n_mentions, seed)
@@ -129,16 +129,16 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
         accounts = [f"Account {i}" for i in range(max(1, n_calls // 3))]
         payload = json.dumps({"utterances": [{"speaker": "Jo", "text": "x" * 90}] * 80})
         payload = payload[:PAYLOAD_BYTES]
-        calls = [dict(workspace_id=ws.id, external_id=f"load-{i}", content_hash=f"{i:064d}",
-                      title=f"Call {i}", raw_payload=payload, status="processed",
-                      started_at=now - timedelta(days=rng.uniform(0, DAYS)),
-                      account=rng.choice(accounts),
-                      deal_stage=rng.choice(("discovery", "demo", "proposal", "negotiation")),
-                      outcome=rng.choice(("won", "lost", "open", "open", None)),
-                      tags=rng.sample(("smb", "enterprise", "eu", "us", "inbound", "partner"),
+        calls = [{"workspace_id": ws.id, "external_id": f"load-{i}", "content_hash": f"{i:064d}",
+                      "title": f"Call {i}", "raw_payload": payload, "status": "processed",
+                      "started_at": now - timedelta(days=rng.uniform(0, DAYS)),
+                      "account": rng.choice(accounts),
+                      "deal_stage": rng.choice(("discovery", "demo", "proposal", "negotiation")),
+                      "outcome": rng.choice(("won", "lost", "open", "open", None)),
+                      "tags": rng.sample(("smb", "enterprise", "eu", "us", "inbound", "partner"),
                                       rng.randrange(3)),
-                      role_confidence=0.6 if rng.random() < 0.15 else 0.9,
-                      created_at=now, updated_at=now)
+                      "role_confidence": 0.6 if rng.random() < 0.15 else 0.9,
+                      "created_at": now, "updated_at": now}
                  for i in range(n_calls)]
         call_ids = _bulk(session, Call, calls)
         per_call = [0] * n_calls
@@ -149,19 +149,19 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
             for j in range(count):
                 w = rng.randrange(len(corpus.texts))
                 picks.append((call_id, w))
-                utts.append(dict(workspace_id=ws.id, call_id=call_id, idx=j, speaker="Jo",
-                                 role="customer", start_ms=j * 30_000, text=corpus.texts[w]))
+                utts.append({"workspace_id": ws.id, "call_id": call_id, "idx": j, "speaker": "Jo",
+                                 "role": "customer", "start_ms": j * 30_000, "text": corpus.texts[w]})
         utt_ids = _bulk(session, Utterance, utts)
-        vectors = {w: corpus.vectors[w].tobytes() for w in set(w for _, w in picks)}
-        mentions = [dict(workspace_id=ws.id, call_id=call_id, utterance_id=utt_id,
-                         kind="objection", category=corpus.categories[w],
-                         confidence=rng.choice((0.4, 0.8, 0.9, 0.95)), text=corpus.texts[w],
-                         start_char=0, end_char=len(corpus.texts[w]), start_ms=0, speaker="Jo",
-                         key_phrases=[], embedding=vectors[w], created_at=now)
+        vectors = {w: corpus.vectors[w].tobytes() for w in {w for _, w in picks}}
+        mentions = [{"workspace_id": ws.id, "call_id": call_id, "utterance_id": utt_id,
+                         "kind": "objection", "category": corpus.categories[w],
+                         "confidence": rng.choice((0.4, 0.8, 0.9, 0.95)), "text": corpus.texts[w],
+                         "start_char": 0, "end_char": len(corpus.texts[w]), "start_ms": 0, "speaker": "Jo",
+                         "key_phrases": [], "embedding": vectors[w], "created_at": now}
                     for (call_id, w), utt_id in zip(picks, utt_ids, strict=True)]
         mention_ids = _bulk(session, Mention, mentions)
-        members = [dict(mention_id=mid, cluster_id=theme_ids[labels[w]], workspace_id=ws.id,
-                        similarity=float(sims[w]))
+        members = [{"mention_id": mid, "cluster_id": theme_ids[labels[w]], "workspace_id": ws.id,
+                        "similarity": float(sims[w])}
                    for mid, (_, w) in zip(mention_ids, picks, strict=True) if labels[w] >= 0]
         _bulk(session, ClusterMember, members, returning=False)
         session.commit()
@@ -266,7 +266,7 @@ class RssPeak:
         self.pid, self.peak_kb, self._stop = pid, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> RssPeak:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -363,8 +363,8 @@ def main() -> None:
         since = (datetime.now(UTC) - timedelta(days=90)).date().isoformat()
         targets = [
             ("api_plain", "/v1/feed/objections?limit=20", api),
-            ("api_filtered", f"/v1/feed/objections?limit=20&outcome=lost&since={since}"
-                             "&tags=enterprise&roles=confident", api),
+            ("api_filtered", (f"/v1/feed/objections?limit=20&outcome=lost&since={since}"
+                             "&tags=enterprise&roles=confident"), api),
             ("page", "/", {"Cookie": page_cookie(port, key)}),
         ]
         for name, path, headers in targets:

@@ -39,8 +39,8 @@ def read_feed(
     filters = FeedFilters(since=aware(since), until=aware(until), category=category,
                           deal_stage=deal_stage, outcome=outcome, account=account,
                           tags=tuple(tags or ()), confident_roles=roles == "confident")
-    page = dict(kind=kind, filters=filters, sort=sort, limit=limit, quotes=quotes, cursor=cursor,
-                themes=themes)
+    page = {"kind": kind, "filters": filters, "sort": sort, "limit": limit, "quotes": quotes, "cursor": cursor,
+                "themes": themes}
     body = cache.get_or_compute(
         ("api", workspace.id, workspace.feed_version, *page.items()),
         lambda: feed_page(session=session, workspace_id=workspace.id, **page)

@@ -82,8 +82,8 @@ def sections(*, session: Session, workspace_id: int, groups: list[CategoryStats]
              query: FeedQuery, now: datetime) -> list[CategorySection]:
     """Numbers from the summary tables; quotes and sparklines read for the themes shown only."""
     limit = query.limit if query.category else THEMES_PER_CATEGORY
-    scope = dict(session=session, workspace_id=workspace_id, kind=query.mention_kind,
-                 filters=query.filters())
+    scope = {"session": session, "workspace_id": workspace_id, "kind": query.mention_kind,
+                 "filters": query.filters()}
     shown = [t.cluster.id for g in groups for t in g.themes[:limit]]
     tops = theme_quotes(**scope, cluster_ids=shown, limit=1)
     others = other_quotes(**scope, categories=[g.category for g in groups], limit=OTHER_QUOTES)

@@ -111,11 +111,11 @@ def _assert_same_answers(session: Session, rng: random.Random, workspace_id: int
                          rounds: int) -> None:
     for i in range(rounds):
         filters = FeedFilters() if i == 0 else _random_filters(rng)
-        args = dict(session=session, workspace_id=workspace_id,
-                    kind=rng.choice(("objections", "questions")), filters=filters,
-                    sort=rng.choice(("score", "mentions", "calls", "trend")),
-                    limit=rng.choice((1, 3, 20)), quotes=rng.choice((0, 1, 2, 5)),
-                    cursor=None, themes=rng.choice((0, 2, 10)), now=NOW)
+        args = {"session": session, "workspace_id": workspace_id,
+                    "kind": rng.choice(("objections", "questions")), "filters": filters,
+                    "sort": rng.choice(("score", "mentions", "calls", "trend")),
+                    "limit": rng.choice((1, 3, 20)), "quotes": rng.choice((0, 1, 2, 5)),
+                    "cursor": None, "themes": rng.choice((0, 2, 10)), "now": NOW}
         expected = reference_feed_page(**args).model_dump()
         got = feed_page(**args).model_dump()
         if got != expected:
