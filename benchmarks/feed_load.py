@@ -107,6 +107,7 @@ def themes_of(corpus: Corpus, n_mentions: int, seed: int) -> tuple[np.ndarray, n
 
 def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
     """Writes the workspace and returns an API key for it."""
+    from sqlalchemy import text
     from sqlmodel import Session
 
     from app.db import make_engine, migrate
@@ -165,6 +166,9 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
                    for mid, (_, w) in zip(mention_ids, picks, strict=True) if labels[w] >= 0]
         _bulk(session, ClusterMember, members, returning=False)
         session.commit()
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE"))  # as autovacuum would after a bulk load
+            session.commit()
         print(f"built {n_calls} calls, {len(mentions)} mentions, {len(theme_ids)} themes, "
               f"{len(members)} members in {time.perf_counter() - start:.1f}s", flush=True)
         start = time.perf_counter()

@@ -176,7 +176,7 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     joined = (ClusterMember.cluster_id,
               and_(ClusterMember.mention_id == Mention.id, ClusterMember.cluster_id == R.cluster_id),
               and_(Mention.call_id == R.call_id,
-                   Mention.category.is_not_distinct_from(R.mention_category)))
+                   _same_category(Mention.category, R.mention_category)))
     return _ranked_quotes(session, joined, ranking, cluster_ids, limit,
                           rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
                           similarity=ClusterMember.similarity, one_per_wording=True)
@@ -193,7 +193,7 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     where += [R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)]
     joined = (R.category, None,
               and_(Mention.call_id == R.call_id, Mention.kind == R.kind,
-                   Mention.category.is_not_distinct_from(R.mention_category)))
+                   _same_category(Mention.category, R.mention_category)))
     return _ranked_quotes(session, joined, ranking, categories, limit, where, similarity=None,
                           one_per_wording=False)
 
@@ -232,6 +232,12 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
                 short.append(g)
         pending, window = short, window * 4
     return out
+
+
+def _same_category(a, b) -> ColumnElement:
+    """Equal categories, None equal to None, written so that PostgreSQL can hash-join on it
+    (IS NOT DISTINCT FROM makes it loop over every pair); no category is named ''."""
+    return func.coalesce(a, "") == func.coalesce(b, "")
 
 
 def _one_of(column, values: list) -> ColumnElement:

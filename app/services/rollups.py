@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, update
+from sqlalchemy import and_, case, delete, func, insert, text, update
 from sqlmodel import Session, select
 
 from app.services.feed import FEED_MIN_CONFIDENCE
@@ -20,7 +20,6 @@ from models.base import aware
 from pipelines.rank import recency_weight
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_INSERT_CHUNK = 5000
 
 
 def call_time(call_started_at: datetime | None, call_created_at: datetime) -> datetime:
@@ -60,6 +59,14 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
                          .where(Call.workspace_id == workspace_id)).all()
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
+    _refresh_statistics(session)
+
+
+def _refresh_statistics(session: Session) -> None:
+    """After a bulk rewrite PostgreSQL must know the table's new size at once: planned with
+    stale statistics, the feed's joins become nested loops over every row pair."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE feed_rollup"))
 
 
 def rebuild_tags(*, session: Session, workspace_id: int) -> None:
@@ -124,13 +131,29 @@ def _insert_rollups(session: Session, workspace_id: int, counts: Iterable[tuple]
             "mention_category": category, "call_id": call_id, "mentions": int(mentions),
             "confident": int(confident or 0), "recency_weight": int(confident or 0) * weight,
             **fact})
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(insert(FeedRollup), rows[start:start + _INSERT_CHUNK])
+    _insert_many(session, FeedRollup, rows)
 
 
 def _insert_tags(session: Session, workspace_id: int,
                  call_tags: Iterable[tuple[int, list[str] | None]]) -> None:
     rows = [{"call_id": call_id, "tag": tag, "workspace_id": workspace_id}
             for call_id, tags in call_tags for tag in sorted(set(tags or []))]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(insert(CallTag), rows[start:start + _INSERT_CHUNK])
+    _insert_many(session, CallTag, rows)
+
+
+def _insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk rows in the session's transaction; on PostgreSQL by COPY (executemany there sends
+    every row on its own: a minute for a 100k-mention rebuild, against a second). The values
+    come from stored rows, already free of NUL characters."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
