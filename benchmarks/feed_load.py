@@ -19,7 +19,8 @@ summaries are then built by the rebuild's own code (app/services/rollups.py), ti
 
 The server is started as `verbatim serve` starts it (its worker threads idle: no jobs). Each
 client is a keep-alive HTTP/1.1 connection sending its next request when the last one answered.
-A --database URL is emptied first.
+A --database URL is emptied first (unless --reuse). VERBATIM_FEED_CACHE_SECONDS=0 in the
+environment measures every request computed afresh.
 """
 
 from __future__ import annotations
@@ -177,6 +178,18 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
         rollups.rebuild_tags(session=session, workspace_id=ws.id)
         session.commit()
         print(f"feed summaries rebuilt in {time.perf_counter() - start:.1f}s", flush=True)
+    engine.dispose()
+    return key
+
+
+def new_key(url: str) -> str:
+    from app.db import make_engine, session_scope
+    from app.services.workspaces import create_api_key, get_or_create_workspace
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        key = create_api_key(session=session,
+                             workspace=get_or_create_workspace(session=session, name="feed-load"))
     engine.dispose()
     return key
 
@@ -355,11 +368,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL URL to empty and use (default: a SQLite file)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the workspace the last run built there (a new key for it)")
     args = parser.parse_args()
     url = args.database or f"sqlite:///{CACHE / f'feed_load_{args.mentions}.db'}"
     CACHE.mkdir(parents=True, exist_ok=True)
-    reset_database(url)
-    key = build_workspace(url, args.mentions)
+    if args.reuse:
+        key = new_key(url)
+    else:
+        reset_database(url)
+        key = build_workspace(url, args.mentions)
     port = free_port()
     server = start_server(url, port)
     try:
