@@ -201,24 +201,30 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
 def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list, limit: int,
                    where: list, similarity, one_per_wording: bool) -> dict:
     """The first `limit` quotes (distinct wordings when asked) of each group in `ranking` order,
-    read a window at a time (a group short of wordings is read further)."""
+    read a window at a time (a group short of wordings is read further). Repeats of one exact
+    text are dropped in the database, other wording variants (case, spaces) here."""
     group_key, member_join, rollup_join = joined
     out: dict = {g: [] for g in groups}
     window = 3 * limit + 5 if one_per_wording else limit
     pending = list(groups)
     while pending:
-        rank = func.row_number().over(partition_by=group_key, order_by=ranking).label("rank")
-        query = (select(group_key.label("group_key"), Mention.id, rank,
+        rank = func.row_number().over(partition_by=group_key, order_by=ranking)
+        text_rank = func.row_number().over(partition_by=(group_key, Mention.text),
+                                           order_by=ranking)
+        query = (select(group_key.label("group_key"), Mention.id, rank.label("rank"),
+                        (text_rank if one_per_wording else literal(1)).label("text_rank"),
                         (similarity if similarity is not None else literal(0.0)).label("sim"))
                  .select_from(R).join(Mention, rollup_join))
         query = query.join(ClusterMember, member_join if member_join is not None else
                            ClusterMember.mention_id == Mention.id,
                            isouter=member_join is None)
-        query = query.where(*where, _one_of(group_key, pending))
-        ranked = query.subquery()
-        rows = session.exec(select(ranked.c.group_key, ranked.c.id, ranked.c.sim)
-                            .where(ranked.c.rank <= window)
-                            .order_by(ranked.c.group_key, ranked.c.rank)).all()
+        ranked = query.where(*where, _one_of(group_key, pending)).subquery()
+        kept = select(ranked.c.group_key, ranked.c.id, ranked.c.sim, func.row_number().over(
+            partition_by=ranked.c.group_key, order_by=ranked.c.rank).label("kept_rank")
+        ).where(ranked.c.text_rank == 1).subquery()
+        rows = session.exec(select(kept.c.group_key, kept.c.id, kept.c.sim)
+                            .where(kept.c.kept_rank <= window)
+                            .order_by(kept.c.group_key, kept.c.kept_rank)).all()
         mentions = _mention_rows(session, [r[1] for r in rows])
         seen_rows: dict = {g: [] for g in pending}
         for key, mention_id, sim in rows:
