@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.errors import Unauthorized
 from app.nlp import Models
+from app.services.feed_cache import FeedCache
 from app.services.workspaces import authenticate
 from app.settings import Settings
 from models import Workspace
@@ -44,9 +45,14 @@ def get_models(request: Request) -> Models:
     return request.app.state.models
 
 
+def get_feed_cache(request: Request) -> FeedCache:
+    return request.app.state.feed_cache
+
+
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelsDep = Annotated[Models, Depends(get_models)]
+FeedCacheDep = Annotated[FeedCache, Depends(get_feed_cache)]
 
 # every row id in a path: a number no column can hold is a 422, never a database error
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id", examples=[1])]

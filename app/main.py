@@ -16,6 +16,7 @@ from app.metrics import Metrics, install_metrics
 from app.nlp import Models, load_models
 from app.openapi import install_openapi
 from app.routes import api_router
+from app.services.feed_cache import FeedCache
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
 from app.worker import in_process_workers
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         migrate(engine)
         app.state.engine = engine
         app.state.settings = settings
+        app.state.feed_cache = FeedCache(ttl_seconds=settings.feed_cache_seconds)
         started = time.perf_counter()
         app.state.models = models or load_models()
         metrics.model_load.set(time.perf_counter() - started)

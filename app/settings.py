@@ -32,6 +32,7 @@ class Settings:
     worker_concurrency: int = 2  # jobs one PostgreSQL worker process runs at once
     webhook_tolerance_seconds: int = 300
     session_secret: str = ""
+    feed_cache_seconds: int = 30  # 0: every feed request is computed afresh
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +46,7 @@ class Settings:
             worker_concurrency=_int("VERBATIM_WORKER_CONCURRENCY", cls.worker_concurrency),
             webhook_tolerance_seconds=_int("VERBATIM_WEBHOOK_TOLERANCE", 300),
             session_secret=os.environ.get("VERBATIM_SESSION_SECRET", ""),
+            feed_cache_seconds=_int("VERBATIM_FEED_CACHE_SECONDS", cls.feed_cache_seconds),
         )
 
     def runs_jobs_in_process(self) -> bool:

@@ -5,6 +5,7 @@ from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
 from models.roles import RoleCorrection
+from models.rollup import CallTag, FeedRollup
 from models.webhook import WebhookDelivery
 from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
@@ -12,10 +13,12 @@ __all__ = [
     "JOB_STATUSES",
     "ApiKey",
     "Call",
+    "CallTag",
     "CategoryExample",
     "Cluster",
     "ClusterEvent",
     "ClusterMember",
+    "FeedRollup",
     "Job",
     "Mention",
     "Participant",

@@ -15,6 +15,9 @@ class Workspace(SQLModel, table=True):
     name: str = Field(index=True, unique=True, max_length=200)
     own_domains: list[str] = Field(default_factory=list, sa_column=json_column())
     webhook_secret: str | None = Field(default=None, max_length=128)
+    # bumped with every change to the feed's summary tables (app/services/rollups.py): writers
+    # take turns on this row, and a cached feed answer of an older version is stale
+    feed_version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -17,7 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 WINDOW_DAYS = 30
 HALF_LIFE_DAYS = 30.0
@@ -62,31 +62,56 @@ def baseline_lost_share(stats: Iterable[MentionStat]) -> float:
     return lost / (lost + won) if lost + won else 0.0
 
 
-def score_cluster(rows: list[MentionStat], *, now: datetime, p0: float) -> Score:
+@dataclass(frozen=True)
+class Totals:
+    """What a score is made of, counted over a group's (confident) mentions."""
+
+    mentions: int
+    calls: int
+    accounts: int
+    recent: int
+    previous: int
+    recency_sum: float  # sum of 0.5 ** (age_days / HALF_LIFE_DAYS) over mentions with a date
+    dated: int  # mentions with a date
+    lost_calls: int
+    won_calls: int
+
+
+def totals_of(rows: list[MentionStat], *, now: datetime) -> Totals:
     ages = [_age_days(now, r.when) for r in rows]
     known = [a for a in ages if a is not None]
-    recent = sum(1 for a in known if a < WINDOW_DAYS)
-    previous = sum(1 for a in known if WINDOW_DAYS <= a < 2 * WINDOW_DAYS)
-    recency = sum(0.5 ** (a / HALF_LIFE_DAYS) for a in known) / len(known) if known else 0.5
     calls = {r.call_id: r.outcome for r in rows}
-    accounts = {r.account for r in rows if r.account}
-    lost = sum(1 for o in calls.values() if o == "lost")
-    won = sum(1 for o in calls.values() if o == "won")
+    return Totals(
+        mentions=len(rows), calls=len(calls), accounts=len({r.account for r in rows if r.account}),
+        recent=sum(1 for a in known if a < WINDOW_DAYS),
+        previous=sum(1 for a in known if WINDOW_DAYS <= a < 2 * WINDOW_DAYS),
+        recency_sum=sum(0.5 ** (a / HALF_LIFE_DAYS) for a in known), dated=len(known),
+        lost_calls=sum(1 for o in calls.values() if o == "lost"),
+        won_calls=sum(1 for o in calls.values() if o == "won"))
+
+
+def score_cluster(rows: list[MentionStat], *, now: datetime, p0: float) -> Score:
+    return score_totals(totals_of(rows, now=now), p0=p0)
+
+
+def score_totals(t: Totals, *, p0: float) -> Score:
+    recency = t.recency_sum / t.dated if t.dated else 0.5
+    lost, won = t.lost_calls, t.won_calls
     if p0 > 0 and lost + won:
         lost_share = (lost + SMOOTHING_CALLS * p0) / (lost + won + SMOOTHING_CALLS)
         lift = lost_share / p0 - 1.0
     else:
         lost_share, lift = (lost / (lost + won) if lost + won else 0.0), 0.0
-    trend = math.log((recent + 1) / (previous + 1))
-    base = math.log1p(len(rows)) + math.log1p(len(calls)) + 0.5 * math.log1p(len(accounts))
+    trend = math.log((t.recent + 1) / (t.previous + 1))
+    base = math.log1p(t.mentions) + math.log1p(t.calls) + 0.5 * math.log1p(t.accounts)
     score = base * (0.5 + recency) * (1 + 0.25 * _clip(trend)) * (1 + 0.5 * _clip(lift))
-    emerging = previous == 0 and recent >= 3 and len(calls) >= 2
+    emerging = t.previous == 0 and t.recent >= 3 and t.calls >= 2
     return Score(
-        mentions=len(rows),
-        calls=len(calls),
-        accounts=len(accounts),
-        recent=recent,
-        previous=previous,
+        mentions=t.mentions,
+        calls=t.calls,
+        accounts=t.accounts,
+        recent=t.recent,
+        previous=t.previous,
         trend=round(trend, 4),
         recency=round(recency, 4),
         lost_calls=lost,
@@ -96,6 +121,25 @@ def score_cluster(rows: list[MentionStat], *, now: datetime, p0: float) -> Score
         score=round(score, 4),
         emerging=emerging,
     )
+
+
+# Recency from stored sums: 0.5 ** (age / half-life) = 0.5 ** ((now - origin) / half-life)
+# x 2 ** ((when - origin) / half-life), so a summary row can hold the second factor, summed over
+# its mentions, and a request multiplies by the first. Ages are never negative: a mention dated
+# after `now` weighs 1 and is counted apart.
+RECENCY_ORIGIN = datetime(2020, 1, 1, tzinfo=UTC)
+_HALF_LIFE_SECONDS = HALF_LIFE_DAYS * 86400.0
+
+
+def recency_weight(when: datetime) -> float:
+    """The stored factor of a mention made at `when` (aware)."""
+    return 2.0 ** ((when - RECENCY_ORIGIN).total_seconds() / _HALF_LIFE_SECONDS)
+
+
+def recency_sum(weights: float, future: int, *, now: datetime) -> float:
+    """Sum of 0.5 ** (age / half-life) from the stored weights of mentions dated up to `now`
+    and the count of those dated after it."""
+    return 0.5 ** ((now - RECENCY_ORIGIN).total_seconds() / _HALF_LIFE_SECONDS) * weights + future
 
 
 def score_clusters(

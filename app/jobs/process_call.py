@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from app.jobs.placement import place_new_mentions, unclustered_count
 from app.jobs.roles import apply_roles, decide_roles, participants_of, requeue_after_recurrence
 from app.nlp import Models
+from app.services import rollups
 from app.services.calls import mentions as call_mentions
 from app.services.calls import utterances as call_utterances
 from app.services.jobs import enqueue, pending_rebuild
@@ -48,6 +49,7 @@ def process_call(*, session: Session, job: Job, models: Models) -> None:
     place_new_mentions(session=session, workspace_id=call.workspace_id, mentions=new)
     call.status, call.updated_at = "processed", utcnow()
     session.add(call)
+    rollups.refresh_call(session=session, call=call)
     requeue_after_recurrence(session=session, call=call)
     _maybe_queue_rebuild(session=session, workspace_id=call.workspace_id)
 

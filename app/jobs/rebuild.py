@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from app.nlp import Models
+from app.services import rollups
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
@@ -27,13 +28,17 @@ WRITE_BATCH = 5_000
 
 
 def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
-    """Each kind is rebuilt and committed on its own, so progress can be shown."""
+    """Each kind is rebuilt and committed on its own (with its feed summaries), so progress can
+    be shown."""
     for step, kind in enumerate(KINDS):
         rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind, job_id=job.id,
                      nlp=models.nlp)
+        rollups.rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind)
         job.progress = (step + 1) / len(KINDS)
         session.add(job)
         session.commit()
+    rollups.rebuild_tags(session=session, workspace_id=job.workspace_id)
+    session.commit()
     # the search index is built here, in the worker, rather than by the first search after
     models.vectors.refresh(session=session, workspace_id=job.workspace_id)
 

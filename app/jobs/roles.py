@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
+from app.services import rollups
 from app.services.calls import utterances as call_utterances
 from app.services.jobs import enqueue
 from app.services.workspaces import roster
@@ -112,6 +113,7 @@ def _restamp(*, session: Session, call: Call, participants: list[Participant],
             session.add(p)
     call.role_confidence = min((d.confidence for d in decisions.values()), default=0.0)
     session.add(call)
+    rollups.touch(session=session, workspace_id=call.workspace_id)  # roles=confident changes
 
 
 def reprocess_changed_roles(*, session: Session, job: Job) -> int:

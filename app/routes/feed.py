@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import FeedCacheDep, SessionDep, WorkspaceDep
 from app.schemas import FeedOut, OtherPage
 from app.services.feed import FeedFilters
 from app.services.feed_view import feed_page, other_page
@@ -17,7 +17,7 @@ Sort = Literal["score", "mentions", "calls", "trend"]
 @router.get("/feed/{kind}", response_model=FeedOut)
 def read_feed(
     kind: Literal["objections", "questions", "pains"],
-    session: SessionDep, workspace: WorkspaceDep,
+    session: SessionDep, workspace: WorkspaceDep, cache: FeedCacheDep,
     since: Annotated[datetime | None, Query(description="calls on or after (ISO-8601)")] = None,
     until: Annotated[datetime | None, Query(description="calls on or before (ISO-8601)")] = None,
     category: str | None = None, deal_stage: str | None = None,
@@ -30,7 +30,7 @@ def read_feed(
     quotes: Annotated[int, Query(ge=0, le=50, description="quotes per theme")] = 5,
     themes: Annotated[int, Query(ge=0, le=200, description="themes per category")] = 10,
     cursor: str | None = None,
-) -> FeedOut:
+) -> Response:
     """Every category heard, best first, each with its themes ranked by score (see
     `pipelines/rank.py`: volume, distinct calls and accounts, recency, 30-day trend and lost-deal
     lift, counting confident mentions only; `why` says it in words) and an `other` group holding
@@ -39,8 +39,13 @@ def read_feed(
     filters = FeedFilters(since=aware(since), until=aware(until), category=category,
                           deal_stage=deal_stage, outcome=outcome, account=account,
                           tags=tuple(tags or ()), confident_roles=roles == "confident")
-    return feed_page(session=session, workspace_id=workspace.id, kind=kind, filters=filters,
-                     sort=sort, limit=limit, quotes=quotes, cursor=cursor, themes=themes)
+    page = {"kind": kind, "filters": filters, "sort": sort, "limit": limit, "quotes": quotes, "cursor": cursor,
+                "themes": themes}
+    body = cache.get_or_compute(
+        ("api", workspace.id, workspace.feed_version, *page.items()),
+        lambda: feed_page(session=session, workspace_id=workspace.id, **page)
+        .model_dump_json().encode())
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/feed/{kind}/other", response_model=OtherPage)

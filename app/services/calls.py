@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
+from app.services import rollups
 from app.services.jobs import enqueue
 from models import Call, ClusterMember, Job, Mention, Participant, Utterance
 from models.base import aware, utcnow
@@ -105,6 +106,7 @@ def delete_call_content(*, session: Session, call: Call) -> None:
     session.execute(delete(Mention).where(Mention.call_id == call.id))
     session.execute(delete(Utterance).where(Utterance.call_id == call.id))
     session.execute(delete(Participant).where(Participant.call_id == call.id))
+    rollups.clear_call(session=session, call=call)
     session.flush()
 
 

@@ -19,7 +19,7 @@ VARIANT_COSINE = 0.85
 def _rows(session: Session, cluster: Cluster):
     """Members, confident ones first, each most representative first."""
     rows = filtered_rows(session=session, workspace_id=cluster.workspace_id, kind=cluster.kind,
-                         filters=FeedFilters(), cluster_id=cluster.id)
+                         filters=FeedFilters(), cluster_id=cluster.id, with_embeddings=True)
     return sorted(rows, key=lambda r: (not r.confident, -r.similarity, r.mention.id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.errors import NotFound
+from app.services import rollups
 from app.services.jobs import enqueue, pending_rebuild
 from models import Cluster, Job
 from models.base import utcnow
@@ -21,6 +22,7 @@ def rename(*, session: Session, cluster: Cluster, label: str) -> Cluster:
     """A user's label is kept across rebuilds."""
     cluster.label, cluster.label_is_custom, cluster.updated_at = label.strip(), True, utcnow()
     session.add(cluster)
+    rollups.touch(session=session, workspace_id=cluster.workspace_id)
     session.commit()
     return cluster
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.errors import VerbatimError
@@ -78,11 +79,13 @@ def when(call: Call) -> datetime:
 
 
 def filtered_rows(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
-                  cluster_id: int | None = None, themed: bool = True) -> list[Row]:
+                  cluster_id: int | None = None, themed: bool = True,
+                  with_embeddings: bool = False) -> list[Row]:
     """Mentions of one kind whose call passes the filters; with themed=False the other groups too.
 
     The category filter keeps a theme's members when the theme is of that category, and a loose
-    mention when the mention is.
+    mention when the mention is. Calls come without their raw payload, mentions without their
+    embedding unless asked.
     """
     # memberships only ever point at active clusters (a rebuild clears the rest)
     query = (
@@ -93,7 +96,10 @@ def filtered_rows(*, session: Session, workspace_id: int, kind: str, filters: Fe
               isouter=not themed)
         .join(Call, Call.id == Mention.call_id)
         .where(Mention.workspace_id == workspace_id, Mention.kind == kind)
+        .options(defer(Call.raw_payload))
     )
+    if not with_embeddings:
+        query = query.options(defer(Mention.embedding))
     if cluster_id is not None:
         query = query.where(ClusterMember.cluster_id == cluster_id)
     if filters.confident_roles:
@@ -197,6 +203,8 @@ def best_quotes(rows: list[Row], limit: int) -> list[Row]:
     """Confident quotes first, each most representative first; one per wording."""
     seen: set[str] = set()
     out: list[Row] = []
+    if limit <= 0:  # quotes=0 asks for none
+        return out
     ranked = sorted(rows, key=lambda r: (not r.confident, -r.similarity, -r.mention.confidence,
                                          r.mention.id))
     for r in ranked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlmodel import Session
@@ -18,17 +19,21 @@ from app.schemas import (
 )
 from app.services.feed import (
     FEED_KINDS,
-    CategoryGroup,
     FeedFilters,
-    FeedItem,
     Row,
-    best_quotes,
-    build_categories,
     decode_cursor,
     encode_cursor,
     other_rows,
 )
-from pipelines.rank import explain, order
+from app.services.feed_stats import (
+    CategoryStats,
+    ThemeStats,
+    feed_groups,
+    other_quotes,
+    ranked_themes,
+    theme_quotes,
+)
+from pipelines.rank import explain
 
 
 def quote_out(row: Row) -> Quote:
@@ -37,16 +42,15 @@ def quote_out(row: Row) -> Quote:
                  start_ms=m.start_ms, account=row.call.account, category=m.category)
 
 
-def item_out(item: FeedItem, quotes: int) -> FeedItemOut:
-    s = item.score
+def item_out(theme: ThemeStats, quotes: list[Row]) -> FeedItemOut:
+    g, s = theme.stats, theme.stats.score
     return FeedItemOut(
-        id=item.cluster.id, label=item.cluster.label, category=item.cluster.category,
-        keywords=list(item.cluster.keywords or []), mentions=len(item.rows),
-        confident_mentions=s.mentions, calls=len({r.call.id for r in item.rows}),
-        accounts=len({r.call.account for r in item.rows if r.call.account}),
-        score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, len(item.rows)),
+        id=theme.cluster.id, label=theme.cluster.label, category=theme.cluster.category,
+        keywords=list(theme.cluster.keywords or []), mentions=g.mentions,
+        confident_mentions=s.mentions, calls=g.calls, accounts=g.accounts,
+        score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, g.mentions),
         components=ScoreOut(**{k: getattr(s, k) for k in ScoreOut.model_fields}),
-        quotes=[quote_out(r) for r in best_quotes(item.rows, quotes)],
+        quotes=[quote_out(r) for r in quotes],
     )
 
 
@@ -55,36 +59,42 @@ def other_href(kind: str, category: str | None) -> str:
     return f"/v1/feed/{kind}/other" + (f"?{query}" if query else "")
 
 
-def category_out(group: CategoryGroup, kind: str, *, themes: int, quotes: int) -> CategoryOut:
-    s = group.score
+def category_out(group: CategoryStats, kind: str, *, themes: int, quotes: dict[int, list[Row]],
+                 other_quotes: list[Row]) -> CategoryOut:
+    s = group.stats.score
     return CategoryOut(
-        category=group.category, mentions=group.mentions, confident_mentions=s.mentions,
-        calls=len({r.call.id for t in group.themes for r in t.rows} |
-                  {r.call.id for r in group.other}),
-        score=s.score, why=explain(s, group.mentions),
-        themes=[item_out(t, quotes) for t in group.themes[:themes]],
+        category=group.category, mentions=group.stats.mentions, confident_mentions=s.mentions,
+        calls=group.stats.calls, score=s.score, why=explain(s, group.stats.mentions),
+        themes=[item_out(t, quotes[t.cluster.id]) for t in group.themes[:themes]],
         themes_total=len(group.themes),
-        other=OtherOut(mentions=len(group.other), calls=len({r.call.id for r in group.other}),
-                       quotes=[quote_out(r) for r in group.other[:quotes]],
+        other=OtherOut(mentions=group.other_mentions, calls=group.other_calls,
+                       quotes=[quote_out(r) for r in other_quotes],
                        href=other_href(kind, group.category)),
     )
 
 
 def feed_page(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
               sort: str, limit: int, quotes: int, cursor: str | None,
-              themes: int = 10) -> FeedOut:
+              themes: int = 10, now: datetime | None = None) -> FeedOut:
+    """Numbers from the summary tables; quotes read only for the themes shown."""
     offset = decode_cursor(cursor)
-    groups = build_categories(session=session, workspace_id=workspace_id,
-                              kind=FEED_KINDS[kind], filters=filters, sort=sort)
-    items = {t.cluster.id: t for g in groups for t in g.themes}
-    ranked = [items[cid] for cid in order({cid: t.score for cid, t in items.items()}, sort)]
+    mention_kind = FEED_KINDS[kind]
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind=mention_kind,
+                         filters=filters, sort=sort, now=now)
+    ranked = ranked_themes(groups, sort)
     page = ranked[offset:offset + limit]
+    shown = {t.cluster.id for g in groups for t in g.themes[:themes]} | {
+        t.cluster.id for t in page}
+    best = theme_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
+                        filters=filters, cluster_ids=sorted(shown), limit=quotes)
+    loose = other_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
+                         filters=filters, categories=[g.category for g in groups], limit=quotes)
     more = offset + limit < len(ranked)
-    return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=quotes)
-                               for g in groups],
-                   items=[item_out(i, quotes) for i in page],
+    return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=best,
+                                            other_quotes=loose[g.category]) for g in groups],
+                   items=[item_out(t, best[t.cluster.id]) for t in page],
                    next=encode_cursor(offset + limit) if more else None,
-                   total=len(ranked), other=sum(len(g.other) for g in groups))
+                   total=len(ranked), other=sum(g.other_mentions for g in groups))
 
 
 def other_page(*, session: Session, workspace_id: int, kind: str, category: str | None,

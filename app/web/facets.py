@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from models import Call, Cluster, Mention
+from models import Call, CallTag, Cluster, FeedRollup, Mention
 
 
 @dataclass(frozen=True)
@@ -26,24 +26,29 @@ class Progress:
 
 
 def facets(*, session: Session, workspace_id: int, kind: str) -> Facets:
-    """The distinct values of the workspace's calls and of its mentions of one kind."""
-    calls = session.exec(select(Call.deal_stage, Call.account, Call.tags)
-                         .where(Call.workspace_id == workspace_id)).all()
+    """The distinct values of the workspace's calls and of its mentions of one kind, each one
+    indexed query (the feed's summary tables know the mentions' categories)."""
     # a category is offered from its first mention, theme or not
-    categories = session.exec(select(Mention.category).distinct().where(
-        Mention.workspace_id == workspace_id, Mention.kind == kind,
-        Mention.category.is_not(None))).all()
+    categories = session.exec(select(FeedRollup.mention_category).distinct().where(
+        FeedRollup.workspace_id == workspace_id, FeedRollup.kind == kind,
+        FeedRollup.mention_category.is_not(None))).all()
+    stages = session.exec(select(Call.deal_stage).distinct().where(
+        Call.workspace_id == workspace_id, Call.deal_stage.is_not(None))).all()
+    accounts = session.exec(select(Call.account).distinct().where(
+        Call.workspace_id == workspace_id, Call.account.is_not(None))).all()
+    tags = session.exec(select(CallTag.tag).distinct().where(
+        CallTag.workspace_id == workspace_id)).all()
     return Facets(
         categories=sorted(c for c in categories if c),
-        deal_stages=sorted({s for s, _, _ in calls if s}),
-        accounts=sorted({a for _, a, _ in calls if a}, key=str.lower),
-        tags=sorted({t for _, _, tags in calls for t in (tags or [])}),
+        deal_stages=sorted(s for s in stages if s),
+        accounts=sorted((a for a in accounts if a), key=str.lower),
+        tags=sorted(tags),
     )
 
 
 def progress(*, session: Session, workspace_id: int) -> Progress:
     def count(query) -> int:
-        return int(session.exec(query).one())
+        return int(session.exec(query).one() or 0)
 
     return Progress(
         calls=count(select(func.count(Call.id)).where(Call.workspace_id == workspace_id)),

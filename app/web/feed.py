@@ -12,19 +12,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.deps import RowId, SessionDep
+from app.deps import FeedCacheDep, RowId, SessionDep
 from app.errors import NotFound
 from app.services.clusters import request_rebuild
 from app.services.export import raw_lost_share
-from app.services.feed import CategoryGroup, FeedItem, best_quotes, build_categories, when
+from app.services.feed import Row
+from app.services.feed_stats import (
+    CategoryStats,
+    ThemeStats,
+    feed_groups,
+    other_quotes,
+    theme_quotes,
+    weekly_mentions,
+)
 from app.services.jobs import get_job
 from app.web.auth import safe_next
 from app.web.deps import CsrfDep, PageWorkspaceDep
-from app.web.facets import facets, progress
+from app.web.facets import Facets, facets, progress
 from app.web.filters import KIND_TABS, OUTCOMES, SORTS, FeedQuery, presets
 from app.web.quotes import QuoteView, quote_views
 from app.web.routing import PageRoute
-from app.web.sparkline import sparkline_svg, weekly_counts
+from app.web.sparkline import WEEKS, sparkline_svg
 from app.web.templating import templates
 from models import Job
 from models.base import MAX_ID, utcnow
@@ -70,37 +78,39 @@ THEMES_PER_CATEGORY = 8
 OTHER_QUOTES = 3
 
 
-def sections(*, session: Session, groups: list[CategoryGroup], query: FeedQuery,
-             now: datetime) -> list[CategorySection]:
+def sections(*, session: Session, workspace_id: int, groups: list[CategoryStats],
+             query: FeedQuery, now: datetime) -> list[CategorySection]:
+    """Numbers from the summary tables; quotes and sparklines read for the themes shown only."""
     limit = query.limit if query.category else THEMES_PER_CATEGORY
-    out = []
-    for g in groups:
-        others = quote_views(session=session, rows=g.other[:OTHER_QUOTES])
-        calls = {r.call.id for t in g.themes for r in t.rows} | {r.call.id for r in g.other}
-        out.append(CategorySection(
-            category=g.category, mentions=g.mentions, calls=len(calls),
-            why=explain(g.score, g.mentions),
-            themes=feed_rows(session=session, items=g.themes[:limit], now=now),
-            themes_total=len(g.themes), other=len(g.other), other_quotes=others,
-            other_href=query.url("/other", category=g.category or "")))
-    return out
-
-
-def feed_rows(*, session: Session, items: list[FeedItem], now: datetime) -> list[FeedRow]:
-    tops = {item.cluster.id: best_quotes(item.rows, 1) for item in items}
+    scope = {"session": session, "workspace_id": workspace_id, "kind": query.mention_kind,
+                 "filters": query.filters()}
+    shown = [t.cluster.id for g in groups for t in g.themes[:limit]]
+    tops = theme_quotes(**scope, cluster_ids=shown, limit=1)
+    others = other_quotes(**scope, categories=[g.category for g in groups], limit=OTHER_QUOTES)
+    weeks = weekly_mentions(**scope, cluster_ids=shown, now=now, weeks=WEEKS)
     views = {v.mention_id: v for v in quote_views(
-        session=session, rows=[r for top in tops.values() for r in top])}
+        session=session, rows=[r for rows in (*tops.values(), *others.values()) for r in rows])}
+    return [CategorySection(
+        category=g.category, mentions=g.stats.mentions, calls=g.stats.calls,
+        why=explain(g.stats.score, g.stats.mentions),
+        themes=feed_rows(g.themes[:limit], tops=tops, weeks=weeks, views=views),
+        themes_total=len(g.themes), other=g.other_mentions,
+        other_quotes=[views[r.mention.id] for r in others[g.category]],
+        other_href=query.url("/other", category=g.category or "")) for g in groups]
+
+
+def feed_rows(themes: list[ThemeStats], *, tops: dict[int, list[Row]],
+              weeks: dict[int, list[int]], views: dict[int, QuoteView]) -> list[FeedRow]:
     out = []
-    for rank, item in enumerate(items, start=1):
-        s, top = item.score, tops[item.cluster.id]
+    for rank, theme in enumerate(themes, start=1):
+        g, s, top = theme.stats, theme.stats.score, tops[theme.cluster.id]
         out.append(FeedRow(
-            rank=rank, id=item.cluster.id, label=item.cluster.label,
-            category=item.cluster.category, mentions=len(item.rows), counted=s.mentions,
-            calls=len({r.call.id for r in item.rows}),
-            accounts=len({r.call.account for r in item.rows if r.call.account}),
-            score=s.score, trend=s.trend, emerging=s.emerging, why=explain(s, len(item.rows)),
+            rank=rank, id=theme.cluster.id, label=theme.cluster.label,
+            category=theme.cluster.category, mentions=g.mentions, counted=s.mentions,
+            calls=g.calls, accounts=g.accounts, score=s.score, trend=s.trend,
+            emerging=s.emerging, why=explain(s, g.mentions),
             lost_share=raw_lost_share(s.lost_calls, s.won_calls),
-            spark=sparkline_svg(weekly_counts((when(r.call) for r in item.rows), now=now)),
+            spark=sparkline_svg(weeks[theme.cluster.id]),
             quote=views[top[0].mention.id] if top else None))
     return out
 
@@ -114,19 +124,45 @@ def _job(session: Session, workspace_id: int, raw: str | None) -> Job | None:
         return None
 
 
+@dataclass(frozen=True)
+class FeedView:
+    """What the feed page shows of the data: kept in the feed cache between changes."""
+
+    sections: list[CategorySection]
+    total: int
+    facets: Facets
+    account_options: Markup  # a workspace can have thousands: rendered once, not per request
+
+
+def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
+              now: datetime) -> FeedView:
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind=query.mention_kind,
+                         filters=query.filters(), sort=query.sort, now=now)
+    offered = facets(session=session, workspace_id=workspace_id, kind=query.mention_kind)
+    return FeedView(
+        sections=sections(session=session, workspace_id=workspace_id, groups=groups,
+                          query=query, now=now),
+        total=sum(len(g.themes) for g in groups), facets=offered,
+        account_options=Markup("").join(
+            Markup('<option value="{0}"{1}>{0}</option>').format(
+                a, Markup(" selected") if a == query.account else "")
+            for a in offered.accounts))
+
+
 @router.get("/", response_class=HTMLResponse)
-def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep) -> Response:
+def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep,
+              cache: FeedCacheDep) -> Response:
     query = FeedQuery.from_params(request.query_params)
     now = utcnow()
-    groups = build_categories(session=session, workspace_id=workspace.id,
-                              kind=query.mention_kind, filters=query.filters(), sort=query.sort,
-                              now=now)
+    view = cache.get_or_compute(
+        ("page", workspace.id, workspace.feed_version, query),
+        lambda: feed_view(session=session, workspace_id=workspace.id, query=query, now=now))
     return templates.TemplateResponse(request, "feed.html", {
-        "query": query, "sections": sections(session=session, groups=groups, query=query, now=now),
-        "total": sum(len(g.themes) for g in groups), "tabs": KIND_TABS, "sorts": SORTS,
+        "query": query, "sections": view.sections,
+        "total": view.total, "tabs": KIND_TABS, "sorts": SORTS,
         "outcomes": OUTCOMES,
         "presets": presets(query, now.date()),
-        "facets": facets(session=session, workspace_id=workspace.id, kind=query.mention_kind),
+        "facets": view.facets, "account_options": view.account_options,
         "progress": progress(session=session, workspace_id=workspace.id),
         "job": _job(session, workspace.id, request.query_params.get("job")),
         "return_to": query.url(),

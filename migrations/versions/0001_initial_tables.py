@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 03:47:09.840153
+Create Date: 2026-12-01 06:14:51.675228
 """
 
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('own_domains', sa.JSON(), nullable=False),
     sa.Column('webhook_secret', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('feed_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -71,6 +72,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_call_account'), ['account'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_started_at'), ['started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_workspace_id'), ['workspace_id'], unique=False)
+        batch_op.create_index('ix_call_workspace_status', ['workspace_id', 'status'], unique=False)
 
     op.create_table('categoryexample',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -115,6 +117,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rosterentry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rosterentry_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('call_tag',
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('tag', sa.Text(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
+    sa.PrimaryKeyConstraint('call_id', 'tag')
+    )
+    with op.batch_alter_table('call_tag', schema=None) as batch_op:
+        batch_op.create_index('ix_call_tag_lookup', ['workspace_id', 'tag', 'call_id'], unique=False)
+
+    op.create_table('feed_rollup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('cluster_id', sa.Integer(), nullable=True),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('mention_category', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('at_us', sa.BigInteger(), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('deal_stage', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('account', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('mentions', sa.Integer(), nullable=False),
+    sa.Column('confident', sa.Integer(), nullable=False),
+    sa.Column('recency_weight', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['call.id'], ),
+    sa.ForeignKeyConstraint(['cluster_id'], ['cluster.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('feed_rollup', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_rollup_call_id'), ['call_id'], unique=False)
+        batch_op.create_index('ix_feed_rollup_category', ['workspace_id', 'kind', 'category'], unique=False)
+        batch_op.create_index('ix_feed_rollup_group', ['workspace_id', 'kind', 'cluster_id'], unique=False)
 
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -326,6 +364,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_job_call_id'))
 
     op.drop_table('job')
+    with op.batch_alter_table('feed_rollup', schema=None) as batch_op:
+        batch_op.drop_index('ix_feed_rollup_group')
+        batch_op.drop_index('ix_feed_rollup_category')
+        batch_op.drop_index(batch_op.f('ix_feed_rollup_call_id'))
+
+    op.drop_table('feed_rollup')
+    with op.batch_alter_table('call_tag', schema=None) as batch_op:
+        batch_op.drop_index('ix_call_tag_lookup')
+
+    op.drop_table('call_tag')
     with op.batch_alter_table('rosterentry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rosterentry_workspace_id'))
 
@@ -340,6 +388,7 @@ def downgrade() -> None:
 
     op.drop_table('categoryexample')
     with op.batch_alter_table('call', schema=None) as batch_op:
+        batch_op.drop_index('ix_call_workspace_status')
         batch_op.drop_index(batch_op.f('ix_call_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_call_started_at'))
         batch_op.drop_index(batch_op.f('ix_call_account'))

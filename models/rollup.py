@@ -1,0 +1,50 @@
+"""Summary tables the feed reads instead of every mention: one row per call and feed group.
+
+A feed group is a theme (cluster_id set) or a category's other group (cluster_id None). Each row
+counts one call's mentions in that group and copies the call facts the feed filters and ranks
+by, so a feed request aggregates these rows and never touches mentions or embeddings. (Role
+confidence is not copied: it changes in place, so `roles=confident` asks the call table.)
+`app/services/rollups.py` keeps them in step with mentions, memberships and calls, in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class FeedRollup(SQLModel, table=True):
+    __tablename__ = "feed_rollup"
+    __table_args__ = (
+        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id"),
+        Index("ix_feed_rollup_category", "workspace_id", "kind", "category"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    kind: str = Field(max_length=12)
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id")
+    # the group's category: the theme's, or the mentions' own in an other group
+    category: str | None = Field(default=None, max_length=40)
+    # the mentions' own category (a theme can hold a few of another category)
+    mention_category: str | None = Field(default=None, max_length=40)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    # when the call happened (started_at, else created_at): microseconds since 1970 UTC, exact
+    at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outcome: str | None = Field(default=None, max_length=10)
+    deal_stage: str | None = Field(default=None, max_length=100)
+    account: str | None = Field(default=None, max_length=300)
+    mentions: int = 0
+    confident: int = 0  # mentions at or above the feed's confidence: the ones a score counts
+    # confident x 2^((at - RECENCY_ORIGIN) / half-life): summed, it gives the mean recency
+    recency_weight: float = 0.0
+
+
+class CallTag(SQLModel, table=True):
+    """A call's tags one per row, so that the feed's tag filter is an indexed lookup."""
+
+    __tablename__ = "call_tag"
+    __table_args__ = (Index("ix_call_tag_lookup", "workspace_id", "tag", "call_id"),)
+    call_id: int = Field(foreign_key="call.id", primary_key=True)
+    tag: str = Field(sa_column=Column(Text, primary_key=True))  # tags have no length limit
+    workspace_id: int = Field(foreign_key="workspace.id")
