@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -29,7 +28,13 @@ from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, category_names, exte
 from pipelines.extraction.training.candidates import keyword_category
 from pipelines.extraction.training.dataset import CATEGORIES, Segments, gold_category
 from pipelines.extraction.training.decisions import best_f1_threshold, precision_threshold
-from pipelines.extraction.training.labels import split_of, turn_from_row
+from pipelines.extraction.training.labels import (
+    DEV_FILES,
+    TEST_FILES,
+    load_turns,
+    split_of,
+    turn_from_row,
+)
 
 # ---------------------------------------------------------------- components on hand-built docs
 
@@ -411,16 +416,17 @@ def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
 # ---------------------------------------------------------------- the learned model and its data
 
 
-def test_split_rule_is_deterministic_and_keeps_a_conversation_together():
-    assert split_of("own-stt", "own-stt-saas-01-conv03") == split_of(
-        "own-stt", "own-stt-saas-01-conv03"
-    )
-    assert split_of("legacy-heldout", "anything") == "test"
-    groups = [f"conv{k}" for k in range(2000)]
-    shares = Counter(split_of("public-x", g) for g in groups)
-    assert 0.25 < shares["test"] / 2000 < 0.35 and 0.15 < shares["dev"] / 2000 < 0.25
-    demo = Counter(split_of("demo", g) for g in groups)
-    assert 0.45 < demo["test"] / 2000 < 0.55
+def test_split_holds_out_whole_files_and_names_only_files_that_exist():
+    turns = load_turns()
+    split_by_file = {t.file: t.split for t in turns}
+    assert TEST_FILES | DEV_FILES <= set(split_by_file)
+    assert not TEST_FILES & DEV_FILES
+    assert {t.split for t in turns if t.file == "own-stt-b2b-16"} == {"test"}
+    assert split_of("public-newset-01") == "train"
+    train_sources = {t.source for t in turns if t.split == "train"}
+    assert "public-multidogo" not in train_sources and "public-negochat" not in train_sources
+    groups = {s: {t.group for t in turns if t.split == s} for s in ("train", "dev", "test")}
+    assert not groups["train"] & groups["test"] and not groups["train"] & groups["dev"]
 
 
 def test_turns_load_every_gold_quote_as_an_exact_substring():
