@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISE
 from pipelines.extraction.step4_features import add_context, all_features, segment_cues
 from pipelines.extraction.step5_model import (
     RULE_FEATURES,
+    Lexical,
+    Linear,
     blank_model,
     load_model,
     save_model,
@@ -297,7 +300,7 @@ def test_a_question_voicing_doubt_is_a_trust_objection(extractor):
     [found] = extractor.extract(["How do I know this will actually work for a team like ours?"])
     [mention] = objections(found)
     assert mention.category == "trust"
-    assert 0.5 <= mention.confidence <= 1.0
+    assert extractor.model.threshold <= mention.confidence <= 1.0
 
 
 @pytest.mark.slow
@@ -454,13 +457,36 @@ def test_model_round_trips_and_refuses_other_features(tmp_path):
     assert loaded.categories == ("price", "timing")
     assert loaded.threshold == model.threshold
     x = np.ones((3, 8 + len(RULE_FEATURES)))
-    assert np.allclose(loaded.confidence(x), model.confidence(x))
+    texts = ["too pricey", "sounds good", "we can't justify it"]
+    assert np.allclose(loaded.confidence(x, texts), model.confidence(x, texts))
     with np.load(path) as raw:
         arrays = dict(raw)
     arrays["meta"] = np.array(str(arrays["meta"]).replace("sim_pain", "other"))
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match="train-extractor"):
         load_model(path)
+
+
+def test_lexical_model_round_trips_and_reads_the_words(tmp_path):
+    vocabulary = ("pricey", "too", "too pricey", "good")
+    lexical = Lexical(
+        vocabulary,
+        np.ones(4),
+        objection=Linear(np.array([[2.0, 0.5, 1.0, -2.0]]), np.array([-1.0])),
+        category=Linear(np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]), np.zeros(2)),
+    )
+    model = replace(blank_model(4, ("price", "timing")), lexical=lexical)
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.lexical is not None and loaded.lexical.vocabulary == vocabulary
+    texts = ["Too pricey for us.", "Sounds good."]
+    logits = loaded.lexical.objection_logits(texts)
+    assert logits[0] > 0 > logits[1]
+    assert np.allclose(logits, lexical.objection_logits(texts))
+    x = np.ones((2, 8 + len(RULE_FEATURES)))
+    assert loaded.category_scores(np.zeros((2, 4 + 6)), texts)[0].argmax() == 0
+    assert np.allclose(loaded.confidence(x, texts), model.confidence(x, texts))
 
 
 def test_shipped_model_thresholds_are_ordered():
