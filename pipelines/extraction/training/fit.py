@@ -124,7 +124,7 @@ def without_context(segs: Segments) -> Segments:
 def fit_lexical(train: Segments, dev: Segments, objection: Linear) -> Lexical:
     """TF-IDF logistic models on the segment's words, C chosen on dev: for the objection model,
     by the average precision of its logit added to the embedding model's; for the category
-    model, by the accuracy of both models' summed log-probabilities on positive segments."""
+    model, by its own accuracy on dev's positive segments."""
     vectorizer = TfidfVectorizer(ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DOCUMENTS)
     words_train = vectorizer.fit_transform(train.texts)
     words_dev = vectorizer.transform(dev.texts)
@@ -165,7 +165,7 @@ def fit_model(train: Segments, dev: Segments, *, lexical: bool = True) -> Segmen
     chosen on dev. lexical=False gives the embedding-only model (a candidate)."""
     train, dev = without_context(train), without_context(dev)
     objection, _ = fit_objection(train, dev)
-    model = SegmentModel(
+    model = SegmentModel(  # calibration and thresholds are fitted below, on this model's logits
         objection=objection,
         platt=(1.0, 0.0),
         threshold=0.5,
