@@ -60,7 +60,7 @@ check: install
 	$(BIN)/python -m pytest -q
 
 # Refit the objection model from benchmarks/data (labels -> segments -> fit on train, choose
-# and calibrate on dev) into pipelines/extraction/data/segment_model.npz (committed, ~20 KB).
+# and calibrate on dev) into pipelines/extraction/data/segment_model.npz (committed, ~300 KB).
 train-extractor: install
 	$(BIN)/python -m pipelines.extraction.training.fit
 

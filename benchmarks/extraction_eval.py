@@ -21,9 +21,11 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipelines.embed import SentenceEmbedder
 from pipelines.extraction import Extractor
+from pipelines.extraction.step5_model import MODEL_PATH, load_model
 from pipelines.extraction.taxonomy import category_names
 from pipelines.extraction.training.candidates import keyword_category
 from pipelines.extraction.training.labels import Objection, Turn, load_turns
@@ -158,10 +160,13 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--errors", action="store_true", help="list errors (feed point)")
     parser.add_argument("--candidates", action="store_true", help="fit and compare candidates")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="a segment model file")
     args = parser.parse_args()
 
     turns = [t for t in load_turns() if t.split == args.split]
-    extractor = Extractor(load_spacy(), SentenceEmbedder(load_sentence_model()))
+    extractor = Extractor(
+        load_spacy(), SentenceEmbedder(load_sentence_model()), model=load_model(args.model)
+    )
     extractor.extract(["Warm-up so the first batch does not pay for lazy initialisation."])
     start = time.perf_counter()
     found = extractor.extract([t.text for t in turns], [t.context for t in turns])

@@ -18,13 +18,21 @@ from sqlmodel import Session, select
 from app.errors import VerbatimError
 from models import Call, Cluster, ClusterMember, Mention
 from models.base import aware, utcnow
+from pipelines.extraction.step5_model import feed_threshold
 from pipelines.rank import MentionStat, Score, order, score_cluster
 from pipelines.roles import UNSURE_BELOW
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
-# The one place that decides which mentions count toward a ranking; the extractor's calibrated
-# "confident" threshold belongs here once it exists. Below it a mention is shown, never counted.
-FEED_MIN_CONFIDENCE = 0.5
+# The one place that decides which mentions count toward a ranking. Below it a mention is shown,
+# never counted. An objection counts from the extractor's feed threshold: its confidence is
+# calibrated and the threshold was chosen on dev data for precision >= 0.85 (stored with the
+# model). Questions and pains are scored by hand-set rules, on their own scale.
+OTHER_KINDS_MIN_CONFIDENCE = 0.5
+
+
+def feed_min_confidence(kind: str) -> float:
+    """The confidence a mention of this kind needs to count toward a ranking."""
+    return feed_threshold() if kind == "objection" else OTHER_KINDS_MIN_CONFIDENCE
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Row:
 
     @property
     def confident(self) -> bool:
-        return self.mention.confidence >= FEED_MIN_CONFIDENCE
+        return self.mention.confidence >= feed_min_confidence(self.mention.kind)
 
 
 @dataclass

@@ -7,7 +7,12 @@ data/segment_model.npz (a few hundred KB, no pickle):
 - objection: logistic regression, then Platt scaling fitted on the dev split, so `confidence`
   is a calibrated probability that the segment states an objection;
 - category: a softmax over the nine default categories on the segment vector, prototype
-  similarities and cue categories, fitted on positive segments only.
+  similarities and cue categories, fitted on positive segments only;
+- lexical: the same two decisions from the segment's own words (TF-IDF of words and word
+  pairs, logistic). The sentence vector blurs wording that decides an objection ("we can't
+  justify it" vs "we can justify it"); the words alone catch some of that. Its logits are
+  added to the embedding model's before Platt scaling (on dev: segment average precision 0.63
+  -> 0.68, recall at turn precision 0.85 0.38 -> 0.50).
 `threshold` is the lowest confidence that makes a mention at all; `feed_threshold` is the one
 chosen on dev for precision >= 0.85, below which a mention stays on the call page but not in
 the feed.
@@ -18,10 +23,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipelines.extraction.step2_cues import DATA_DIR
 
@@ -61,6 +67,39 @@ class Linear:
         return inputs @ self.coef.T + self.bias
 
 
+# The lexical model's vocabulary: lowercased words (2+ characters) and word pairs.
+NGRAMS = (1, 2)
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """Objection and category logits from a segment's TF-IDF word vector."""
+
+    vocabulary: tuple[str, ...]
+    idf: np.ndarray
+    objection: Linear
+    category: Linear
+
+    @cached_property
+    def _vectorizer(self) -> TfidfVectorizer:
+        vectorizer = TfidfVectorizer(
+            ngram_range=NGRAMS, sublinear_tf=True, vocabulary=list(self.vocabulary)
+        )
+        vectorizer.idf_ = self.idf
+        return vectorizer
+
+    def weights(self, texts: Sequence[str]):
+        """(n, vocabulary) sparse TF-IDF rows."""
+        return self._vectorizer.transform(list(texts))
+
+    def objection_logits(self, texts: Sequence[str]) -> np.ndarray:
+        scores = np.asarray(self.weights(texts) @ self.objection.coef.T).reshape(-1)
+        return scores + self.objection.bias[0]
+
+    def category_logits(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.weights(texts) @ self.category.coef.T) + self.category.bias
+
+
 @dataclass(frozen=True)
 class SegmentModel:
     """The objection and category models with their calibration and thresholds."""
@@ -74,23 +113,28 @@ class SegmentModel:
     # Weight of the prototype score (similarity + cue bonuses) added to the log-probabilities:
     # the two disagree on different segments, the blend's weight is chosen on dev.
     prototype_weight: float = 0.0
+    lexical: Lexical | None = None
 
-    def confidence(self, inputs: np.ndarray) -> np.ndarray:
-        """Calibrated probability that each row's segment states an objection."""
+    def objection_logits(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated objection score: the embedding model's logit plus the lexical one."""
+        logits = self.objection.logits(inputs)[:, 0]
+        return logits + self.lexical.objection_logits(texts) if self.lexical else logits
+
+    def confidence(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probability that each row's segment (texts[k]) states an objection."""
         a, b = self.platt
-        return sigmoid(a * self.objection.logits(inputs)[:, 0] + b)
+        return sigmoid(a * self.objection_logits(inputs, texts) + b)
 
-    def category_probabilities(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, len(categories)) softmax over the default categories."""
-        return softmax(self.category.logits(inputs))
-
-    def category_scores(self, inputs: np.ndarray) -> np.ndarray:
-        """log-probability plus the weighted prototype score of category_inputs' evidence."""
+    def category_scores(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Log-probabilities of both category models plus the weighted prototype score of
+        category_inputs' evidence."""
         k = len(self.categories)
         evidence = inputs[:, -3 * k :]
         prototype = evidence[:, :k] + RULE_BONUS * evidence[:, k : 2 * k]
         prototype = prototype + TOPIC_BONUS * evidence[:, 2 * k :]
-        log_p = np.log(self.category_probabilities(inputs) + 1e-9)
+        log_p = np.log(softmax(self.category.logits(inputs)) + 1e-9)
+        if self.lexical:
+            log_p = log_p + np.log(softmax(self.lexical.category_logits(texts)) + 1e-9)
         return log_p + self.prototype_weight * prototype
 
 
@@ -145,6 +189,16 @@ def save_model(model: SegmentModel, path: Path = MODEL_PATH) -> None:
         "prototype_weight": model.prototype_weight,
         "rule_features": list(RULE_FEATURES),
     }
+    lexical = {}
+    if model.lexical:
+        lexical = {
+            "lexical_vocabulary": np.array(model.lexical.vocabulary, dtype=str),
+            "lexical_idf": model.lexical.idf.astype(np.float32),
+            "lexical_objection_coef": model.lexical.objection.coef.astype(np.float32),
+            "lexical_objection_bias": model.lexical.objection.bias.astype(np.float32),
+            "lexical_category_coef": model.lexical.category.coef.astype(np.float32),
+            "lexical_category_bias": model.lexical.category.bias.astype(np.float32),
+        }
     np.savez_compressed(
         path,
         meta=np.array(json.dumps(meta)),
@@ -152,6 +206,7 @@ def save_model(model: SegmentModel, path: Path = MODEL_PATH) -> None:
         objection_bias=model.objection.bias.astype(np.float32),
         category_coef=model.category.coef.astype(np.float32),
         category_bias=model.category.bias.astype(np.float32),
+        **lexical,
     )
 
 
@@ -171,7 +226,19 @@ def load_model(path: Path = MODEL_PATH) -> SegmentModel:
             categories=tuple(meta["categories"]),
             category=Linear(raw["category_coef"], raw["category_bias"]),
             prototype_weight=float(meta.get("prototype_weight", 0.0)),
+            lexical=_load_lexical(raw),
         )
+
+
+def _load_lexical(raw) -> Lexical | None:
+    if "lexical_vocabulary" not in raw:
+        return None
+    return Lexical(
+        vocabulary=tuple(str(term) for term in raw["lexical_vocabulary"]),
+        idf=raw["lexical_idf"].astype(np.float64),
+        objection=Linear(raw["lexical_objection_coef"], raw["lexical_objection_bias"]),
+        category=Linear(raw["lexical_category_coef"], raw["lexical_category_bias"]),
+    )
 
 
 @cache

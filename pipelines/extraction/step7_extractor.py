@@ -243,11 +243,12 @@ class Extractor:
             return scored
         vectors = np.stack([s.vector for s in scored])
         contexts = np.stack([s.context_vector for s in scored])
+        texts = [s.segment.text for s in scored]
         confidence = self.model.confidence(
-            objection_inputs(vectors, contexts, [s.features for s in scored])
+            objection_inputs(vectors, contexts, [s.features for s in scored]), texts
         )
         evidence = np.stack([self.model_evidence(s.evidence) for s in scored])
-        categories = self.model.category_scores(category_inputs(vectors, evidence))
+        categories = self.model.category_scores(category_inputs(vectors, evidence), texts)
         return [
             replace(s, confidence=float(p), category_scores=tuple(map(float, c)))
             for s, p, c in zip(scored, confidence, categories, strict=True)

@@ -8,7 +8,9 @@ import io
 import pytest
 from sqlmodel import Session
 
-from models import Call
+from app.services.feed import Row
+from models import Call, Mention
+from pipelines.extraction.step5_model import load_model
 from tests.app.factories import transcript
 from tests.app.planted import planted_calls
 
@@ -142,3 +144,17 @@ def test_roles_confident_leaves_out_calls_whose_roles_are_unsure(processed):
     rows = api.client.get("/v1/export/quotes.csv?roles=confident", headers=api.headers).text
     call_ids_in_csv = {int(r["call_id"]) for r in csv.DictReader(io.StringIO(rows))}
     assert call_ids_in_csv and unsure not in call_ids_in_csv
+
+
+def test_an_objection_counts_from_the_models_feed_threshold_other_kinds_from_half():
+    threshold = load_model().feed_threshold
+    assert threshold > 0.5  # chosen on dev for precision >= 0.85: stricter than a coin flip
+
+    def row(kind: str, confidence: float) -> Row:
+        mention = Mention(workspace_id=1, call_id=1, utterance_id=1, kind=kind,
+                          confidence=confidence, text="x", start_char=0, end_char=1, speaker="Jo")
+        return Row(mention, None, 0.0, Call(workspace_id=1, external_id="c"))
+
+    assert not row("objection", (0.5 + threshold) / 2).confident
+    assert row("objection", threshold).confident
+    assert row("question", 0.5).confident and not row("pain", 0.49).confident

@@ -1,7 +1,7 @@
 """The candidate detectors compared on dev and reported on test (benchmarks/extraction_eval.py).
 
 Each candidate gives every segment a confidence and a category index; thresholds are chosen on
-dev only. The shipped model is `embedding-lr` (training/fit.py).
+dev only. The shipped model is `embedding+lexical` (training/fit.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from pipelines.extraction.step5_model import RULE_FEATURES, SegmentModel
 from pipelines.extraction.training.dataset import CATEGORIES, Segments
-from pipelines.extraction.training.fit import fit_model, fit_scaled
+from pipelines.extraction.training.fit import fit_model, fit_platt, fit_scaled
 
 TEXTCAT_CONFIG = Path(__file__).with_name("textcat.cfg")
 NONE_LABEL = "none"
@@ -85,15 +85,44 @@ def segment_model_predictor(model: SegmentModel) -> Predictor:
     """Predictions of a fitted segment model on cached segment arrays."""
 
     def predict(segs: Segments) -> Predictions:
-        confidence = model.confidence(segs.objection_x)
-        return Predictions(confidence, model.category_scores(segs.category_x).argmax(1))
+        confidence = model.confidence(segs.objection_x, segs.texts)
+        scores = model.category_scores(segs.category_x, segs.texts)
+        return Predictions(confidence, scores.argmax(1))
 
     return predict
 
 
 def fit_embedding_lr(train: Segments, dev: Segments) -> Predictor:
-    """The shipped candidate: segment + rep-turn vectors + rule features."""
+    """The model shipped before issue 10's source split: segment vector + rule features."""
+    return segment_model_predictor(fit_model(train, dev, lexical=False))
+
+
+def fit_embedding_lexical_lr(train: Segments, dev: Segments) -> Predictor:
+    """The shipped candidate: embedding-lr plus a TF-IDF model of the segment's words."""
     return segment_model_predictor(fit_model(train, dev))
+
+
+def fit_embedding_mlp(train: Segments, dev: Segments) -> Predictor:
+    """A small MLP (one hidden layer of 64) instead of the logistic objection model, on the
+    same inputs (rep-turn vector included); Platt-scaled on dev, embedding-lr's categories."""
+    from sklearn.neural_network import MLPClassifier
+
+    mean, scale = train.objection_x.mean(axis=0), train.objection_x.std(axis=0) + 1e-6
+    mlp = MLPClassifier((64,), alpha=3.0, max_iter=200, random_state=0)
+    mlp.fit((train.objection_x - mean) / scale, train.label)
+    categories = fit_model(train, dev, lexical=False)
+
+    def logits(segs: Segments) -> np.ndarray:
+        p = mlp.predict_proba((segs.objection_x - mean) / scale)[:, 1]
+        return np.log(p + 1e-9) - np.log(1 - p + 1e-9)
+
+    a, b = fit_platt(logits(dev), dev.label)
+
+    def predict(segs: Segments) -> Predictions:
+        scores = categories.category_scores(segs.category_x, segs.texts)
+        return Predictions(1.0 / (1.0 + np.exp(-(a * logits(segs) + b))), scores.argmax(1))
+
+    return predict
 
 
 def fit_rules_lr(train: Segments, dev: Segments) -> Predictor:
@@ -152,4 +181,6 @@ CANDIDATES: dict[str, Callable[[Segments, Segments], Predictor]] = {
     "rules-lr-refit": fit_rules_lr,
     "spacy-textcat": fit_textcat,
     "embedding-lr": fit_embedding_lr,
+    "embedding-mlp": fit_embedding_mlp,
+    "embedding+lexical": fit_embedding_lexical_lr,
 }

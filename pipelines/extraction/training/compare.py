@@ -86,10 +86,10 @@ def compare(splits: dict[str, Segments]) -> list[tuple[str, str, float, str, Fig
 
 
 def print_rows(rows: list[tuple[str, str, float, str, Figures]]) -> None:
-    print(f"{'candidate':<17}{'point':<9}{'thr':>5} {'split':<5}"
+    print(f"{'candidate':<19}{'point':<9}{'thr':>5} {'split':<5}"
           f"{'P':>7}{'R':>7}{'F1':>7}{'cat':>7}{'mentP':>7}")
     for name, point, threshold, split, f in rows:
-        print(f"{name:<17}{point:<9}{threshold:>5.2f} {split:<5}{f.precision:>7.3f}"
+        print(f"{name:<19}{point:<9}{threshold:>5.2f} {split:<5}{f.precision:>7.3f}"
               f"{f.recall:>7.3f}{f.f1:>7.3f}{f.category_accuracy:>7.3f}{f.mention_precision:>7.3f}")
 
 

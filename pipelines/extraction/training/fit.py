@@ -13,12 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
 from pipelines.extraction.step5_model import (
     MODEL_PATH,
+    NGRAMS,
     RULE_FEATURES,
+    Lexical,
     Linear,
     SegmentModel,
     save_model,
@@ -30,6 +33,9 @@ from pipelines.extraction.training.decisions import (
 )
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+# TF-IDF rows are sparse and unscaled: their useful regularisation is weaker.
+LEXICAL_C_GRID = (1.0, 3.0, 10.0)
+MIN_DOCUMENTS = 2  # a word (pair) seen in one training segment only is noise
 FEED_PRECISION = 0.85
 SEED = 0
 
@@ -95,7 +101,9 @@ def prototype_weight(model: SegmentModel, dev: Segments) -> float:
     positives = dev.rows(dev.label == 1)
 
     def accuracy(weight: float) -> float:
-        scores = replace(model, prototype_weight=weight).category_scores(positives.category_x)
+        scores = replace(model, prototype_weight=weight).category_scores(
+            positives.category_x, positives.texts
+        )
         return float(np.mean(scores.argmax(1) == positives.category))
 
     for weight in BLEND_GRID:
@@ -113,25 +121,66 @@ def without_context(segs: Segments) -> Segments:
     return replace(segs, objection_x=x)
 
 
-def fit_model(train: Segments, dev: Segments) -> SegmentModel:
-    """The full segment model: objection + Platt + thresholds + category, all chosen on dev."""
+def fit_lexical(train: Segments, dev: Segments, objection: Linear) -> Lexical:
+    """TF-IDF logistic models on the segment's words, C chosen on dev: for the objection model,
+    by the average precision of its logit added to the embedding model's; for the category
+    model, by its own accuracy on dev's positive segments."""
+    vectorizer = TfidfVectorizer(ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DOCUMENTS)
+    words_train = vectorizer.fit_transform(train.texts)
+    words_dev = vectorizer.transform(dev.texts)
+    embedding_dev = objection.logits(dev.objection_x)[:, 0]
+    best_objection: tuple[float, Linear] | None = None
+    for c in LEXICAL_C_GRID:
+        model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+        model.fit(words_train, train.label)
+        ap = average_precision_score(dev.label, embedding_dev + model.decision_function(words_dev))
+        print(f"  lexical objection C={c:<5} dev AP (summed) {ap:.3f}")
+        if best_objection is None or ap > best_objection[0]:
+            best_objection = (ap, Linear(model.coef_, model.intercept_))
+    assert best_objection is not None
+    positives = train.label == 1
+    best_category: tuple[float, Linear] | None = None
+    for c in LEXICAL_C_GRID:
+        model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+        model.fit(words_train[positives], train.category[positives])
+        full = _all_classes(Linear(model.coef_, model.intercept_), model.classes_)
+        lexical = Lexical(tuple(vectorizer.get_feature_names_out()), vectorizer.idf_,
+                          best_objection[1], full)
+        accuracy = _category_accuracy(lexical, dev)
+        print(f"  lexical category C={c:<5} dev accuracy (alone) {accuracy:.3f}")
+        if best_category is None or accuracy > best_category[0]:
+            best_category = (accuracy, full)
+    assert best_category is not None
+    return replace(lexical, category=best_category[1])
+
+
+def _category_accuracy(lexical: Lexical, dev: Segments) -> float:
+    positives = dev.rows(dev.label == 1)
+    chosen = lexical.category_logits(positives.texts).argmax(axis=1)
+    return float(np.mean(chosen == positives.category))
+
+
+def fit_model(train: Segments, dev: Segments, *, lexical: bool = True) -> SegmentModel:
+    """The full segment model: objection (+ lexical) + Platt + thresholds + category, all
+    chosen on dev. lexical=False gives the embedding-only model (a candidate)."""
     train, dev = without_context(train), without_context(dev)
     objection, _ = fit_objection(train, dev)
-    platt = fit_platt(objection.logits(dev.objection_x)[:, 0], dev.label)
-    a, b = platt
-    confidence = 1.0 / (1.0 + np.exp(-(a * objection.logits(dev.objection_x)[:, 0] + b)))
+    model = SegmentModel(  # calibration and thresholds are fitted below, on this model's logits
+        objection=objection,
+        platt=(1.0, 0.0),
+        threshold=0.5,
+        feed_threshold=0.5,
+        categories=CATEGORIES,
+        category=fit_category(train, dev),
+        lexical=fit_lexical(train, dev, objection) if lexical else None,
+    )
+    platt = fit_platt(model.objection_logits(dev.objection_x, dev.texts), dev.label)
+    model = replace(model, platt=platt)
+    confidence = model.confidence(dev.objection_x, dev.texts)
     feed = precision_threshold(dev, confidence, FEED_PRECISION)
     threshold = min(best_f1_threshold(dev, confidence), feed)
     print(f"  thresholds: mention {threshold:.3f}  feed {feed:.3f}")
-    category = fit_category(train, dev)
-    model = SegmentModel(
-        objection=objection,
-        platt=platt,
-        threshold=threshold,
-        feed_threshold=feed,
-        categories=CATEGORIES,
-        category=category,
-    )
+    model = replace(model, threshold=threshold, feed_threshold=feed)
     return replace(model, prototype_weight=prototype_weight(model, dev))
 
 
