@@ -23,11 +23,11 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.db import session_scope  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.nlp import load_models  # noqa: E402
-from app.services.workspaces import create_api_key, get_or_create_workspace  # noqa: E402
-from app.settings import Settings  # noqa: E402
+from app.db import session_scope
+from app.main import create_app
+from app.nlp import load_models
+from app.services.workspaces import create_api_key, get_or_create_workspace
+from app.settings import Settings
 
 LABELLED = Path(__file__).resolve().parent / "data" / "labelled"
 

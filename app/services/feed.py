@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, case
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -33,6 +33,12 @@ OTHER_KINDS_MIN_CONFIDENCE = 0.5
 def feed_min_confidence(kind: str) -> float:
     """The confidence a mention of this kind needs to count toward a ranking."""
     return feed_threshold() if kind == "objection" else OTHER_KINDS_MIN_CONFIDENCE
+
+
+def counts_toward_ranking():
+    """The same rule as a SQL condition on Mention, for the summary tables and quote queries."""
+    return Mention.confidence >= case((Mention.kind == "objection", feed_threshold()),
+                                      else_=OTHER_KINDS_MIN_CONFIDENCE)
 
 
 @dataclass(frozen=True)

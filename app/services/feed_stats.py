@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, literal
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
-from app.services.feed import FEED_MIN_CONFIDENCE, FeedFilters, Row
+from app.services.feed import FeedFilters, Row, counts_toward_ranking
 from app.services.rollups import epoch_us
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention
 from models.base import utcnow
@@ -170,7 +170,7 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     them (confident first, most representative first, one per wording)."""
     if not cluster_ids or limit <= 0:
         return {cid: [] for cid in cluster_ids}
-    confident_last = case((Mention.confidence >= FEED_MIN_CONFIDENCE, 0), else_=1)
+    confident_last = case((counts_toward_ranking(), 0), else_=1)
     ranking = (confident_last, ClusterMember.similarity.desc(), Mention.confidence.desc(),
                Mention.id)
     joined = (ClusterMember.cluster_id,
@@ -187,7 +187,7 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     """Each category's other group, confident and recent first (feed.loose_quotes' order)."""
     if not categories or limit <= 0:
         return {c: [] for c in categories}
-    confident_last = case((Mention.confidence >= FEED_MIN_CONFIDENCE, 0), else_=1)
+    confident_last = case((counts_toward_ranking(), 0), else_=1)
     ranking = (confident_last, R.at_us.desc(), Mention.confidence.desc(), Mention.id)
     where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
     where += [R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, text, update
 from sqlmodel import Session, select
 
-from app.services.feed import FEED_MIN_CONFIDENCE
+from app.services.feed import counts_toward_ranking
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention, Workspace
 from models.base import aware
 from pipelines.rank import recency_weight
@@ -94,7 +94,7 @@ def _delete_call_rows(session: Session, call_id: int) -> None:
 
 def _counts():
     """Mentions per call and feed group, with how many of them count toward a score."""
-    confident = func.sum(case((Mention.confidence >= FEED_MIN_CONFIDENCE, 1), else_=0))
+    confident = func.sum(case((counts_toward_ranking(), 1), else_=0))
     return (
         select(Mention.call_id, Mention.kind, ClusterMember.cluster_id, Cluster.category,
                Mention.category, func.count(), confident)
