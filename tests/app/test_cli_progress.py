@@ -13,6 +13,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_progress_bar_names_call_processing_then_clustering(api, capsys):
+    if api.client.app.state.engine.dialect.name != "sqlite":
+        pytest.skip("the bar drives the SQLite runner; PostgreSQL runs jobs on procrastinate")
     for i in range(2):
         r = api.client.post("/v1/calls", headers=api.headers,
                             json=transcript(f"p-{i}", ["It is too expensive for a team our size."]))
