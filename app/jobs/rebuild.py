@@ -136,8 +136,20 @@ def _compact_old_vectors(*, session: Session, mentions: list[_Row], X: np.ndarra
 
 
 def _insert_members(session: Session, rows: list[dict]) -> None:
+    """Memberships of the mentions that still exist. A call re-processed while the rebuild ran
+    has deleted its old mentions (its job places the new ones); on PostgreSQL the survivors are
+    locked (FOR KEY SHARE) until the rebuild commits, so such a delete waits for it instead of
+    breaking the rebuild's foreign keys."""
+    locking = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(rows), WRITE_BATCH):
-        session.execute(insert(ClusterMember), rows[start:start + WRITE_BATCH])
+        batch = rows[start:start + WRITE_BATCH]
+        alive = select(Mention.id).where(Mention.id.in_([r["mention_id"] for r in batch]))
+        if locking:
+            alive = alive.with_for_update(key_share=True)
+        kept = set(session.exec(alive))
+        batch = [r for r in batch if r["mention_id"] in kept]
+        if batch:
+            session.execute(insert(ClusterMember), batch)
 
 
 def _previous(*, session: Session, workspace_id: int,

@@ -76,3 +76,26 @@ def test_every_mention_is_placed_and_ids_survive_growth(engine, sampled):
     with Session(engine) as session:
         sizes = session.exec(select(func.sum(Cluster.size)).where(Cluster.active.is_(True)))
         assert sizes.one() == len(ids) + len(new_ids)
+
+
+def test_mentions_deleted_while_a_rebuild_runs_are_left_out_not_a_failure(engine, monkeypatch):
+    """A call re-processed during a rebuild deletes the mentions the rebuild has read."""
+    X, _ = topic_vectors(TOPICS, PER_TOPIC, seed=4)
+    with session_scope(engine) as session:
+        workspace_id = get_or_create_workspace(session=session, name="acme").id
+        ids = add_mentions(session, workspace_id, X, calls=12)
+    gone = ids[::7]
+    load = rebuild_module._load_kind
+
+    def load_then_lose_some(**kwargs):
+        loaded = load(**kwargs)
+        with session_scope(engine) as other:  # the other job commits its delete meanwhile
+            for mention in other.exec(select(Mention).where(Mention.id.in_(gone))):
+                other.delete(mention)
+        return loaded
+
+    monkeypatch.setattr(rebuild_module, "_load_kind", load_then_lose_some)
+    members = _rebuild(engine, workspace_id)
+    placed = set().union(*members.values())
+    assert placed and placed.isdisjoint(gone)
+    assert placed <= set(ids) - set(gone)
