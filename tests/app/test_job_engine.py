@@ -43,8 +43,9 @@ def workspace_id(engine) -> int:
 
 
 @pytest.fixture
-def worker(engine) -> TicketWorker:
-    return TicketWorker(engine, models=None, lease_seconds=LEASE, concurrency=1)
+def worker(engine, models) -> TicketWorker:
+    """The real models: a rebuild labels with spaCy and refreshes the search index."""
+    return TicketWorker(engine, models=models, lease_seconds=LEASE, concurrency=1)
 
 
 def _enqueue(engine, workspace_id: int, kind: str = "roles", **kw) -> int:
