@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app.db import make_engine, session_scope
+from app.db import make_engine, migrate, session_scope
 from app.main import create_app
 from app.services.workspaces import create_api_key, get_or_create_workspace
 from app.settings import Settings
@@ -28,6 +28,15 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path}/verbatim-test.db"
     reset_postgres(PG_URL)
     return PG_URL
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated database without the app, for tests of the jobs and services underneath."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 def reset_postgres(url: str) -> None:

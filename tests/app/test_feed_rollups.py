@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from app.db import make_engine, migrate
 from app.services import rollups
 from app.services.feed import FeedFilters
 from app.services.feed_view import feed_page
@@ -32,14 +31,6 @@ TAGS = ("smb", "enterprise", "eu")
 WORDINGS = ("Too expensive for us", "too  expensive for US", "We have no budget",
             "Security review takes months", "Not this quarter", "Who else uses it?",
             "Can it export to CSV?", "We already use a competitor")
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _calls(session: Session, rng: random.Random, workspace_id: int, n: int) -> list[Call]:

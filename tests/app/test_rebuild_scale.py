@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 import app.jobs.rebuild as rebuild_module
-from app.db import make_engine, migrate, session_scope
+from app.db import session_scope
 from app.jobs.rebuild import rebuild_kind
 from app.services.workspaces import get_or_create_workspace
 from models import Cluster, ClusterMember, Mention
@@ -18,14 +18,6 @@ from tests.app.mention_rows import add_mentions, topic_vectors
 
 TOPICS, PER_TOPIC = 6, 40
 SAMPLED = ClusterConfig(reducer="pca", fit_sample=60)  # 240 rows: a quarter are fitted
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

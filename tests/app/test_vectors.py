@@ -29,14 +29,6 @@ class FixedEmbedder:
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def workspace_id(engine) -> int:
     with session_scope(engine) as session:
         return get_or_create_workspace(session=session, name="acme").id

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import make_engine, migrate, session_scope
+from app.db import session_scope
 from app.services.jobs import (
     LeaseLost,
     claim_next,
@@ -27,14 +27,6 @@ from models import Job
 from models.base import utcnow
 
 LEASE = 30.0
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
