@@ -18,6 +18,8 @@ import numpy as np
 CONNECTIVITY = 16
 EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
+# up to this many vectors a search is an exact scan (cheaper than a graph walk, never misses)
+EXACT_UP_TO = 2_000
 
 
 class VectorIndex(Protocol):
@@ -102,7 +104,10 @@ class HnswIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         # the beam must be at least k wide to return k results
         self._index.expansion_search = max(EXPANSION_SEARCH, k)
-        matches = self._index.search(query, min(k, len(self._index)))
+        # a small index, or a request for all of it, is scanned exactly: the graph can leave a
+        # few nodes unreachable (after removals), and a scan of this size costs microseconds
+        size = len(self._index)
+        matches = self._index.search(query, min(k, size), exact=size <= EXACT_UP_TO or k >= size)
         ids = np.asarray(matches.keys, dtype=np.int64)
         sims = 1.0 - np.asarray(matches.distances, dtype=np.float32)
         return ids, sims
