@@ -2,6 +2,7 @@
 
     python -m benchmarks.demo_mention_precision            # figures per split, feed and all
     python -m benchmarks.demo_mention_precision --unjudged # also list mentions nobody judged
+    python -m benchmarks.demo_mention_precision --errors   # wrong mentions by error type
     python -m benchmarks.demo_mention_precision --dump PATH  # every objection mention as JSONL
 
 The extractor runs on the demo calls as ingest runs it (app/jobs/process_call.py): every
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import time
 from collections import defaultdict
@@ -164,6 +166,16 @@ def _share(hits: int, n: int) -> str:
     return f"{hits / n:.3f}" if n else "  -  "
 
 
+def wilson_low(hits: int, n: int, z: float = 1.96) -> float:
+    """Lower end of the 95% Wilson interval: how low a share of hits/n could plausibly be."""
+    if not n:
+        return 0.0
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
 def print_figures(mentions: Sequence[FoundMention], judged: Sequence[dict], threshold: float,
                   turns: Sequence[DemoTurn]) -> list[FoundMention]:
     """Prints the table; returns the unjudged mentions."""
@@ -178,8 +190,8 @@ def print_figures(mentions: Sequence[FoundMention], judged: Sequence[dict], thre
             unjudged.append(m)
         for scope in ("feed", "all") if m.confidence >= threshold else ("all",):
             by_split[(split_of(m.file), scope)].append((m, row))
-    print(f"{'split':<7}{'scope':<6}{'ment':>6}{'judged':>8}{'unjdg':>7}{'prec':>7}{'obj':>7}"
-          f"{'cat':>7}{'auto':>7}{'agree':>7}")
+    print(f"{'split':<7}{'scope':<6}{'ment':>6}{'judged':>8}{'unjdg':>7}{'prec':>7}{'lo95':>7}"
+          f"{'obj':>7}{'cat':>7}{'auto':>7}{'agree':>7}")
     for split in ("train", "dev", "test", "ALL"):
         for scope in ("feed", "all"):
             rows = [r for (s, sc), rs in by_split.items() if sc == scope and split in (s, "ALL")
@@ -192,16 +204,46 @@ def print_figures(mentions: Sequence[FoundMention], judged: Sequence[dict], thre
             auto = [auto_judge(m, gold.get((m.call, m.index), ()))[0] for m, _ in judged_rows]
             agree = sum(a == h for a, h in zip(auto, right, strict=True))
             print(f"{split:<7}{scope:<6}{len(rows):>6}{n:>8}{len(rows) - n:>7}"
-                  f"{_share(sum(right), n):>7}{_share(objection, n):>7}"
+                  f"{_share(sum(right), n):>7}{wilson_low(sum(right), n):>7.3f}"
+                  f"{_share(objection, n):>7}"
                   f"{_share(category, objection):>7}{_share(sum(auto), n):>7}"
                   f"{_share(agree, n):>7}")
     return unjudged
+
+
+def print_errors(mentions: Sequence[FoundMention], judged: Sequence[dict], threshold: float,
+                 turns: Sequence[DemoTurn], examples: int) -> None:
+    """Error types of the judged wrong mentions, wrong categories, and where the judges differ."""
+    gold = {(t.call, t.index): t.gold for t in turns}
+    pairs = [(m, r) for m in mentions if (r := match(m, judged)) is not None]
+    kinds: dict[str, list] = defaultdict(list)
+    for m, r in pairs:
+        if not precise(r):
+            kinds[r["error_type"]].append((m, r))
+        elif not r["right_category"]:
+            kinds["wrong category"].append((m, r))
+    print("\nerrors (all mentions; feed count in brackets):")
+    for kind, rows in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+        feed = sum(m.confidence >= threshold for m, _ in rows)
+        print(f"  {len(rows):>4} [{feed}] {kind}")
+        for m, r in rows[:examples]:
+            said = f" {m.category}->{r['correct_category']}" if kind == "wrong category" else ""
+            print(f"         {m.call} #{m.index} {m.confidence:.2f}{said} {m.text[:90]!r}"
+                  f"  ({r['reason']})")
+    split = defaultdict(int)
+    for m, r in pairs:
+        split[(auto_judge(m, gold.get((m.call, m.index), ()))[0], precise(r))] += 1
+    print(f"\nauto vs hand: both right {split[(True, True)]}, both wrong {split[(False, False)]}, "
+          f"auto right / hand wrong {split[(True, False)]}, auto wrong / hand right "
+          f"{split[(False, True)]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dump", type=Path, help="write every objection mention here and stop")
     parser.add_argument("--unjudged", action="store_true", help="list unjudged mentions")
+    parser.add_argument("--errors", type=int, nargs="?", const=5, default=0, metavar="N",
+                        help="error types with N examples each (default 5)")
     args = parser.parse_args()
 
     from pipelines.extraction import feed_threshold
@@ -219,15 +261,19 @@ def main() -> None:
         print(f"wrote {args.dump}")
         return
     threshold = feed_threshold()
-    print(f"feed threshold {threshold:.2f}; prec = objection and span right; obj = objection; "
+    print(f"feed threshold {threshold:.2f}; prec = objection and span right (lo95: its 95% Wilson "
+          f"lower bound); obj = objection; "
           f"cat = right category among objections; auto = overlaps a gold quote; agree = "
           f"auto and hand judge agree on right/wrong")
-    unjudged = print_figures(mentions, load_judged(), threshold, turns)
+    judged = load_judged()
+    unjudged = print_figures(mentions, judged, threshold, turns)
     print(f"unjudged mentions: {len(unjudged)} of {len(mentions)} "
           f"(feed: {sum(m.confidence >= threshold for m in unjudged)})")
     if args.unjudged:
         for m in unjudged:
             print(f"  {m.call} #{m.index} {m.confidence:.2f} {m.category}: {m.text!r}")
+    if args.errors:
+        print_errors(mentions, judged, threshold, turns, args.errors)
 
 
 if __name__ == "__main__":
