@@ -6,8 +6,8 @@
     python -m benchmarks.demo_mention_precision --dump PATH  # every objection mention as JSONL
 
 The extractor runs on the demo calls as ingest runs it (app/jobs/process_call.py): every
-customer turn, with the rep turn before it as context; roles come from the participants the
-sample declares. Its objection mentions are matched to benchmarks/data/demo_mentions_judged.jsonl
+customer turn, with the rep turn before it as context; roles are the declared ones, else what
+the roles pipeline decides (as ingest does, without a workspace's roster or corrections). Its objection mentions are matched to benchmarks/data/demo_mentions_judged.jsonl
 by call external id, turn index and overlapping character span, so the judgements still score a
 changed extractor. A mention with no judged counterpart is counted as "unjudged", never dropped.
 
@@ -118,6 +118,23 @@ def _gold(row: dict | None) -> tuple[tuple[str, str], ...]:
     return tuple(g for g in found if g[0] and g[0] in row["text"])
 
 
+def speaker_roles(call: dict) -> dict[str, str]:
+    """Each speaker's role as ingest decides it: the declared role, else the roles pipeline.
+
+    Some demo speakers join a call without being declared (a security lead, a bookkeeper);
+    ingest gives them a role from the conversation, and so does this."""
+    from pipelines.roles import resolve_roles
+    from pipelines.types import CallMeta, Conversation, Speaker, Turn
+
+    speakers = {p["name"]: Speaker(p["name"], p.get("email"), p.get("role"))
+                for p in call["participants"]}
+    for u in call["utterances"]:
+        speakers.setdefault(u["speaker"], Speaker(u["speaker"]))
+    conv = Conversation(CallMeta(external_id=call["external_id"]), tuple(speakers.values()),
+                        tuple(Turn(u["speaker"], u["text"]) for u in call["utterances"]))
+    return {name: decision.role for name, decision in resolve_roles(conv).items()}
+
+
 def demo_turns(samples: Path = SAMPLES) -> list[DemoTurn]:
     """Every customer turn of every demo call, with the last rep turn before it."""
     labelled = _labelled_rows()
@@ -125,7 +142,7 @@ def demo_turns(samples: Path = SAMPLES) -> list[DemoTurn]:
     turns = []
     for path in sorted(samples.glob("*.json")):
         call = json.loads(path.read_text())
-        roles = {p["name"]: p.get("role") for p in call["participants"]}
+        roles = speaker_roles(call)
         last_rep = None
         for i, u in enumerate(call["utterances"]):
             if roles.get(u["speaker"]) == "rep":
