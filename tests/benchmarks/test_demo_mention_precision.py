@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from benchmarks.demo_mention_precision import (
+    SAMPLES,
     FoundMention,
     auto_judge,
     demo_turns,
@@ -68,12 +71,22 @@ def test_precise_needs_an_objection_with_the_right_span():
 
 
 def test_every_judged_mention_is_an_exact_quote_of_a_current_demo_turn():
-    turns = {(t.call, t.index): t.text for t in demo_turns()}
+    turns = {}
+    for path in SAMPLES.glob("*.json"):
+        call = json.loads(path.read_text())
+        turns |= {(call["external_id"], i): u["text"] for i, u in enumerate(call["utterances"])}
     rows = load_judged()
     assert len(rows) >= 250
     for row in rows:
         assert turns[(row["call"], row["index"])] == row["turn_text"]
         assert row["turn_text"][row["start"]:row["end"]] == row["text"]
+
+
+def test_demo_turns_are_the_customer_turns_with_the_rep_turn_before():
+    turns = [t for t in demo_turns() if t.call == "demo-01"]
+    assert turns[0].index == 1 and turns[0].text.startswith("Yep, loud and clear.")
+    assert turns[0].context == "Hi Rachel, hi Sam — can you hear me okay?"
+    assert all(t.file == "demo-calls-01" for t in turns)
 
 
 def test_judgements_are_consistent():
