@@ -33,7 +33,7 @@ LABEL_SOURCES = 15
 # quote the extractor is sure of (0..1): the rest of the score is support (0..1), keyword hits
 # (0.5 x 0..1) and centrality (0.5 x ~0.6-0.9).
 GRAMMAR_WEIGHT = 0.5
-CONFIDENCE_WEIGHT = 0.5
+CONFIDENCE_WEIGHT = 1.0
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
@@ -45,7 +45,10 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
                       "our", "my", "your", "their", "is", "are", "was", "that", "but", "so",
                       "if", "be", "than", "from", "by", "about", "we", "i", "it's",
                       # reported speech whose words follow: "a software company says"
-                      "says", "said", "say", "asked", "told", "mentioned"})
+                      "says", "said", "say", "asked", "told", "mentioned",
+                      # a word pointing back at what was said before: "nine of them", "the math
+                      # too", "money on the table there" ("legal won't sign it" still reads alone)
+                      "them", "there", "too", "either", "also"})
 # A clause may open with these, but reads worse alone than one naming its subject.
 PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
@@ -143,8 +146,11 @@ def reads_alone(doc: Any) -> float:
 
     A fragment is anything that leans on a sentence around it: two sentences, a subordinate
     clause ("if we commit to three years"), a participle with no auxiliary ("already signed off
-    by their legal") or a phrase headed by a pronoun, determiner or preposition ("some of our
-    invoices", "anything over twenty-five thousand", "with the grant timing").
+    by their legal"), a phrase headed by a pronoun, determiner or preposition ("some of our
+    invoices", "anything over twenty-five thousand", "with the grant timing") or a thing
+    described by a relative clause, which names an object but not the point made about it ("the
+    scripts we already have"). A question ("help with an integration?") names a worry, not the
+    objection: it reads no better than a noun phrase, so a statement wins where a quote has one.
     """
     roots = [s.root for s in doc.sents]
     if len(roots) != 1:
@@ -153,6 +159,11 @@ def reads_alone(doc: Any) -> float:
     if first.tag_ == "VB" and first.dep_ in ("advcl", "xcomp", "ccomp", "conj"):
         return 0.0  # the tail of a cut sentence: "find out in April it doesn't work"
     deps = {child.dep_ for child in root.children}
+    grade = _statement_grade(root, deps)
+    return min(grade, 0.3) if doc.text.rstrip().endswith("?") else grade
+
+
+def _statement_grade(root: Any, deps: set[str]) -> float:
     if root.pos_ in ("VERB", "AUX"):
         if "mark" in deps or (root.tag_ in ("VBN", "VBG") and not deps & {"aux", "auxpass"}):
             return 0.0
@@ -161,7 +172,7 @@ def reads_alone(doc: Any) -> float:
         # without a subject only a bare verb phrase reads alone ("need the CFO's sign-off");
         # "goes to the board" lost the subject the sentence gave it
         return 0.6 if root.tag_ == "VB" else 0.0
-    return 0.3 if root.pos_ in ("NOUN", "PROPN") else 0.0
+    return 0.3 if root.pos_ in ("NOUN", "PROPN") and "relcl" not in deps else 0.0
 
 
 def clauses(text: str) -> list[str]:

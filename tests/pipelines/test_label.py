@@ -146,7 +146,7 @@ def test_a_confident_quote_wins_over_an_equally_central_unsure_one():
 @pytest.mark.parametrize("fragment", [
     "Some of our invoices", "With the grant timing", "Already signed off by their legal",
     "Anything over twenty-five thousand", "If we commit to three years", "Goes to the board",
-    "Find out in April it doesn't work",
+    "Find out in April it doesn't work", "The scripts we already have",
 ])
 def test_demo_fragments_do_not_read_alone(nlp, fragment):
     assert reads_alone(nlp(fragment)) == 0.0
@@ -159,6 +159,21 @@ def test_demo_fragments_do_not_read_alone(nlp, fragment):
 ])
 def test_clauses_that_name_a_theme_read_alone(nlp, clause, grade):
     assert reads_alone(nlp(clause)) == grade
+
+
+@pytest.mark.slow
+def test_a_question_reads_no_better_than_a_noun_phrase(nlp):
+    # a demo implementation theme was labelled "Help with an integration?"
+    assert reads_alone(nlp("Help with an integration?")) == 0.3
+    assert reads_alone(nlp("What happens to our data?")) == 0.3
+    assert reads_alone(nlp("I don't have the people for an integration project")) == 1.0
+
+
+def test_clauses_ending_on_a_word_that_points_back_are_dropped():
+    # demo labels: "I'm already maintaining nine of them", "I have to be honest about the math too"
+    assert clauses("it'd be one more tool to maintain, and I'm already maintaining nine of them") == [
+        "It'd be one more tool to maintain"]
+    assert clauses("I have to be honest about the math too.") == []
 
 
 @pytest.mark.slow
