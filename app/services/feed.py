@@ -159,7 +159,7 @@ def build_categories(*, session: Session, workspace_id: int, kind: str, filters:
         select(Cluster).where(Cluster.id.in_(list(by_cluster))))}  # type: ignore[union-attr]
     scores = {cid: _score(members, now, p0) for cid, members in by_cluster.items()}
     themes: dict[str | None, list[FeedItem]] = defaultdict(list)
-    for cid in order(scores, sort):
+    for cid in order(scores, sort, {cid: len(members) for cid, members in by_cluster.items()}):
         themes[clusters[cid].category].append(FeedItem(clusters[cid], scores[cid], by_cluster[cid]))
     groups = [
         CategoryGroup(category, _score([r for t in themes[category] for r in t.rows]
@@ -178,7 +178,8 @@ def build_feed(*, session: Session, workspace_id: int, kind: str, filters: FeedF
     items = [item for g in groups for item in g.themes]
     scores = {item.cluster.id: item.score for item in items}
     by_id = {item.cluster.id: item for item in items}
-    return [by_id[cid] for cid in order(scores, sort)]
+    return [by_id[cid] for cid in order(scores, sort, {cid: len(item.rows)
+                                                       for cid, item in by_id.items()})]
 
 
 def _score(rows: list[Row], now: datetime, p0: float) -> Score:
