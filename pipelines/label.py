@@ -45,12 +45,14 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
                       "our", "my", "your", "their", "is", "are", "was", "that", "but", "so",
                       "if", "be", "than", "from", "by", "about", "we", "i", "it's",
                       # reported speech whose words follow: "a software company says"
-                      "says", "said", "say", "asked", "told", "mentioned",
-                      # a word pointing back at what was said before: "nine of them", "the math
-                      # too", "money on the table there" ("legal won't sign it" still reads alone)
-                      "them", "there", "too", "either", "also"})
-# A clause may open with these, but reads worse alone than one naming its subject.
+                      "says", "said", "say", "asked", "told", "mentioned"})
+# A clause may open with these, but reads worse alone than one naming its subject ...
 PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
+# ... or end with these, which point back at what was said before: "nine of them", "the math
+# too", "money on the table there". Worse than a clause that says it all, better than keywords:
+# "you're about nineteen thousand a year more than them" still names a price theme.
+POINTS_BACK = frozenset({"them", "there", "too", "either", "also"})
+POINTS_BACK_PENALTY = 0.3
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
@@ -199,7 +201,8 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
     opener = 0.15 if clause.split()[0].lower() in PRONOUNS else 0.0
-    return support + 0.5 * hits + 0.5 * centrality - opener
+    closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
+    return support + 0.5 * hits + 0.5 * centrality - opener - closer
 
 
 def _content_words(text: str) -> set[str]:
