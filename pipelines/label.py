@@ -25,8 +25,10 @@ SPOKEN_FILLERS = (
     HESITATIONS | BACKCHANNELS | HEDGES | MORE_HEDGES | VAGUE | SPOKEN_VERBS | CONTRACTION_STUBS
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | SPOKEN_FILLERS)
-MAX_LABEL_CHARS = 60
-MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 10
+# Long enough for a whole objection ("We're not going to lock ourselves into three years with no
+# exit", 12 words, 63 characters); at 10 words / 60 characters that theme was "We're stuck again".
+MAX_LABEL_CHARS = 70
+MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 12
 # The label's clause is cut from one of this many most central quotes.
 LABEL_SOURCES = 15
 # What a clause gains for reading alone as a sentence (reads_alone: 0..1) and for coming from a
@@ -51,7 +53,7 @@ PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're",
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
-POINTS_BACK = frozenset({"them", "there", "too", "either", "also"})
+POINTS_BACK = frozenset({"them", "there", "too", "either", "also", "again"})
 POINTS_BACK_PENALTY = 0.3
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
@@ -183,7 +185,10 @@ def clauses(text: str) -> list[str]:
     for sentence in _SENTENCE_BREAK.split(" ".join(text.split())):
         parts = _CLAUSE_BREAK.split(sentence)
         for part in parts:
-            pieces = [part, *_SOFT_BREAK.split(part)] if len(part.split()) > MAX_LABEL_WORDS else [part]
+            # a part too long or cut badly ("... because a software company says") may hold a
+            # clean clause before its "and" / "but" / "so" / "because"
+            whole = _clean_quote(part)
+            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part)]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
 
