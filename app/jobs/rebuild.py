@@ -52,7 +52,8 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
     # everything slow happens before the first write, to keep the write transaction short
-    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
+    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
+                         confidences=[m.confidence for m in mentions])
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:

@@ -136,7 +136,8 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
     groups = {row[0]: CategoryStats(row[0], _group_stats(row[3:], now=now, p0=p0),
                                     other_mentions=int(row[1]), other_calls=int(row[2]))
               for row in category_rows}
-    for cid in order({cid: s.score for cid, s in themes.items()}, sort):
+    for cid in order({cid: s.score for cid, s in themes.items()}, sort,
+                     {cid: s.mentions for cid, s in themes.items()}):
         groups[theme_category[cid]].themes.append(ThemeStats(clusters[cid], themes[cid]))
     return sorted(groups.values(), key=lambda g: (-g.stats.score.score, -g.stats.mentions,
                                                   g.category or "~"))
@@ -145,7 +146,8 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
 def ranked_themes(groups: list[CategoryStats], sort: str) -> list[ThemeStats]:
     """The themes of every category, best first."""
     items = {t.cluster.id: t for g in groups for t in g.themes}
-    return [items[cid] for cid in order({cid: t.stats.score for cid, t in items.items()}, sort)]
+    return [items[cid] for cid in order({cid: t.stats.score for cid, t in items.items()}, sort,
+                                        {cid: t.stats.mentions for cid, t in items.items()})]
 
 
 def _clusters(session: Session, ids: list[int]) -> dict[int, Cluster]:
