@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine, migrate
 from app.errors import install_handlers
+from app.feed_hits import FeedHits, KeyLookup
 from app.metrics import Metrics, install_metrics
 from app.nlp import Models, load_models
 from app.openapi import install_openapi
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         app.state.engine = engine
         app.state.settings = settings
         app.state.feed_cache = FeedCache(ttl_seconds=settings.feed_cache_seconds)
+        app.state.key_lookup = KeyLookup(engine)
         started = time.perf_counter()
         app.state.models = models or load_models()
         metrics.model_load.set(time.perf_counter() - started)
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         finally:
             for worker in workers:
                 worker.stop()
+            app.state.key_lookup.close()
             engine.dispose()
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -65,4 +68,5 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_router)
+    app.add_middleware(FeedHits)  # outermost: a cache hit skips every layer inside it
     return app
