@@ -43,21 +43,32 @@ class KeyLookup:
         self._engine = engine
         self._conn: Any = None
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self._sql = (f"SELECT k.workspace_id, w.feed_version FROM {ApiKey.__tablename__} k "
-                     f"JOIN {Workspace.__tablename__} w ON w.id = k.workspace_id "
-                     f"WHERE k.key_hash = {mark} AND k.revoked_at IS NULL")
+        query = (f"SELECT w.id, w.feed_version, w.name FROM {ApiKey.__tablename__} k "
+                 f"JOIN {Workspace.__tablename__} w ON w.id = k.workspace_id "
+                 "WHERE k.revoked_at IS NULL AND ")
+        self._by_hash, self._by_id = query + f"k.key_hash = {mark}", query + f"k.id = {mark}"
 
     def find(self, key: str) -> tuple[int, int] | None:
+        """The workspace id and feed version of an API key (a bearer token)."""
+        row = self._one(self._by_hash, hash_key(key))
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def find_by_id(self, key_id: int) -> tuple[int, int, str] | None:
+        """The workspace id, feed version and name of a key's row (what a page session holds)."""
+        row = self._one(self._by_id, key_id)
+        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+    def _one(self, sql: str, value: Any) -> tuple | None:
         try:
             cursor = self._connection().cursor()
-            cursor.execute(self._sql, (hash_key(key),))
+            cursor.execute(sql, (value,))
             row = cursor.fetchone()
             cursor.close()
         except Exception:  # the normal route reports it; the next hit reconnects
             log.warning("feed fast path: key look-up failed", exc_info=True)
             self.close()
             return None
-        return None if row is None else (int(row[0]), int(row[1]))
+        return row
 
     def _connection(self) -> Any:
         if self._conn is None:

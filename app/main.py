@@ -20,6 +20,7 @@ from app.routes import api_router
 from app.services.feed_cache import FeedCache
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
+from app.web.feed_hits import PageHits
 from app.worker import in_process_workers
 
 log = logging.getLogger("verbatim")
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     metrics = Metrics()
     install_metrics(app, metrics)
     app.include_router(api_router)
+    app.add_middleware(PageHits)  # inside the session middleware: it reads the reader's session
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_router)

@@ -152,21 +152,33 @@ def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
                     progress=progress(session=session, workspace_id=workspace_id))
 
 
+def view_key(workspace_id: int, feed_version: int, query: FeedQuery, now: datetime) -> tuple:
+    """The feed cache's key of a page view; the day too: the quick views' ranges end today."""
+    return ("page", workspace_id, feed_version, query, now.date())
+
+
+def render_page(request: Request, *, query: FeedQuery, view: FeedView, progress: Progress,
+                job: Job | None) -> Response:
+    """The page around a view: what belongs to the reader's session is rendered here."""
+    return templates.TemplateResponse(request, "feed.html", {
+        "query": query, "body": view.body, "sections": view.has_sections, "tabs": KIND_TABS,
+        "progress": progress, "job": job, "return_to": query.url(),
+    })
+
+
 @router.get("/", response_class=HTMLResponse)
 def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep,
               cache: FeedCacheDep) -> Response:
     query = FeedQuery.from_params(request.query_params)
     now = utcnow()
-    view = cache.get_or_compute(  # the day too: the quick views' date ranges end today
-        ("page", workspace.id, workspace.feed_version, query, now.date()),
+    view = cache.get_or_compute(
+        view_key(workspace.id, workspace.feed_version, query, now),
         lambda: feed_view(session=session, workspace_id=workspace.id, query=query, now=now))
-    return templates.TemplateResponse(request, "feed.html", {
-        "query": query, "body": view.body, "sections": view.has_sections, "tabs": KIND_TABS,
-        "progress": view.progress if view.has_sections
+    return render_page(
+        request, query=query, view=view,
+        progress=view.progress if view.has_sections
         else progress(session=session, workspace_id=workspace.id),
-        "job": _job(session, workspace.id, request.query_params.get("job")),
-        "return_to": query.url(),
-    })
+        job=_job(session, workspace.id, request.query_params.get("job")))
 
 
 def with_param(url: str, name: str, value: str) -> str:

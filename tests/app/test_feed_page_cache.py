@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.services import rollups
-from models import Cluster
+from app.web.deps import page_workspace
+from models import ApiKey, Cluster
+from models.base import utcnow
 from tests.app.factories import transcript
 from tests.app.test_feed_hits import _fill
 
@@ -82,3 +85,39 @@ def test_the_filters_and_quick_views_follow_the_query(api):
         rollups.touch(session=session, workspace_id=api.workspace_id)
     assert reader.get("/?outcome=lost").text.count("category-section") == \
         lost.count("category-section")
+
+
+def _route_off(api) -> None:
+    """From here on the page's route fails loudly: only the fast path can answer."""
+    def refuse():
+        raise AssertionError("the route ran")
+    api.client.app.dependency_overrides[page_workspace] = refuse
+
+
+def test_a_repeated_view_is_served_without_the_route(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    first = reader.get("/?sort=calls")
+    _route_off(api)
+    again = reader.get("/?sort=calls")
+    assert again.status_code == 200 and again.text == first.text
+    assert dict(again.headers) == dict(first.headers)  # security headers, Vary: Cookie
+    assert again.headers["cache-control"] == "no-store"
+    with pytest.raises(AssertionError, match="the route ran"):
+        reader.get("/?sort=trend")  # never viewed: the route's
+    with pytest.raises(AssertionError, match="the route ran"):
+        reader.get("/?sort=calls&job=1")  # a rebuild's progress is read afresh
+
+
+def test_a_revoked_key_signs_the_page_out_at_once(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    assert reader.get("/").status_code == 200
+    assert reader.get("/").status_code == 200  # a fast-path hit
+    with session_scope(api.client.app.state.engine) as session:
+        for key in session.exec(select(ApiKey).where(
+                ApiKey.workspace_id == api.workspace_id)).all():
+            key.revoked_at = utcnow()
+            session.add(key)
+    gone = reader.get("/")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
