@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.web.feed import render_page, view_key
@@ -47,7 +48,7 @@ class PageHits:
             .observe(time.perf_counter() - started)
 
 
-def _hit(request: Request):
+def _hit(request: Request) -> Response | None:
     key_id = request.session.get("key_id")
     lookup = getattr(request.app.state, "key_lookup", None)
     if not isinstance(key_id, int) or lookup is None or "job" in request.query_params:
