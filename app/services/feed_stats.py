@@ -210,6 +210,7 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     ranking = (confident_last, R.at_us.desc(), Mention.confidence.desc(), Mention.id)
     where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
     where += [R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)]
+
     def loose(query):
         return query.select_from(R).join(Mention, and_(
             Mention.call_id == R.call_id, Mention.kind == R.kind,
@@ -225,7 +226,8 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
                    where: list, similarity, one_per_wording: bool) -> dict:
     """The first `limit` quotes (distinct wordings when asked) of each group in `ranking` order,
     read a window at a time (a group short of wordings is read further). Repeats of one exact
-    text are dropped in the database, other wording variants (case, spaces) here."""
+    text are dropped in the database, other wording variants (case, spaces) here. `joined` is
+    the group's column and a function giving a query its FROM and joins."""
     group_key, joins = joined
     out: dict = {g: [] for g in groups}
     window = 3 * limit + 5 if one_per_wording else limit
