@@ -129,7 +129,7 @@ class FeedView:
     """What the feed page shows of the data, rendered once and kept in the feed cache between
     changes: the same for every reader of the workspace, so nothing of a session is in it."""
 
-    body: Markup  # tabs, quick views, filters and sections (templates/_feed_body.html)
+    body: bytes  # tabs, quick views, filters and sections (templates/_feed_body.html), UTF-8
     has_sections: bool
     progress: Progress  # its call count heads the page; empty pages count afresh
 
@@ -148,7 +148,7 @@ def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
             Markup('<option value="{0}"{1}>{0}</option>').format(
                 a, Markup(" selected") if a == query.account else "")
             for a in offered.accounts))
-    return FeedView(body=Markup(body), has_sections=bool(shown),
+    return FeedView(body=body.encode(), has_sections=bool(shown),
                     progress=progress(session=session, workspace_id=workspace_id))
 
 
@@ -157,13 +157,20 @@ def view_key(workspace_id: int, feed_version: int, query: FeedQuery, now: dateti
     return ("page", workspace_id, feed_version, query, now.date())
 
 
+# where the view goes in the page: no rendered text holds a NUL (app/db.py drops them)
+_BODY_MARK = "\x00feed-body\x00"
+
+
 def render_page(request: Request, *, query: FeedQuery, view: FeedView, progress: Progress,
                 job: Job | None) -> Response:
-    """The page around a view: what belongs to the reader's session is rendered here."""
-    return templates.TemplateResponse(request, "feed.html", {
-        "query": query, "body": view.body, "sections": view.has_sections, "tabs": KIND_TABS,
-        "progress": progress, "job": job, "return_to": query.url(),
+    """The page around a view: what belongs to the reader's session is rendered here, and the
+    view's bytes (hundreds of KB for a large workspace) are spliced in, never re-rendered."""
+    shell = templates.TemplateResponse(request, "feed.html", {
+        "query": query, "body": Markup(_BODY_MARK), "sections": view.has_sections,
+        "tabs": KIND_TABS, "progress": progress, "job": job, "return_to": query.url(),
     })
+    head, _, tail = shell.body.partition(_BODY_MARK.encode())
+    return HTMLResponse(head + view.body + tail)
 
 
 @router.get("/", response_class=HTMLResponse)
