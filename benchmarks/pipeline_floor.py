@@ -26,10 +26,14 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+
+# this checkout's code, not the one the environment was installed from (an editable install)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.embed import CachedEmbedder, OnnxEmbedder, SentenceEmbedder
 from pipelines.extract import Extractor
