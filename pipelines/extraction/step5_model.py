@@ -93,11 +93,19 @@ class Lexical:
         return self._vectorizer.transform(list(texts))
 
     def objection_logits(self, texts: Sequence[str]) -> np.ndarray:
-        scores = np.asarray(self.weights(texts) @ self.objection.coef.T).reshape(-1)
-        return scores + self.objection.bias[0]
+        return self.objection_logits_of(self.weights(texts))
 
     def category_logits(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.weights(texts) @ self.category.coef.T) + self.category.bias
+        return self.category_logits_of(self.weights(texts))
+
+    # The same from weights(texts) already computed: the transform costs more than the products,
+    # so the extractor reads a batch's words once for both decisions.
+    def objection_logits_of(self, words) -> np.ndarray:
+        scores = np.asarray(words @ self.objection.coef.T).reshape(-1)
+        return scores + self.objection.bias[0]
+
+    def category_logits_of(self, words) -> np.ndarray:
+        return np.asarray(words @ self.category.coef.T) + self.category.bias
 
 
 @dataclass(frozen=True)
@@ -117,24 +125,43 @@ class SegmentModel:
 
     def objection_logits(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Uncalibrated objection score: the embedding model's logit plus the lexical one."""
-        logits = self.objection.logits(inputs)[:, 0]
-        return logits + self.lexical.objection_logits(texts) if self.lexical else logits
+        return self._objection_logits(inputs, self._words(texts))
 
     def confidence(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability that each row's segment (texts[k]) states an objection."""
-        a, b = self.platt
-        return sigmoid(a * self.objection_logits(inputs, texts) + b)
+        return self._confidence(inputs, self._words(texts))
 
     def category_scores(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Log-probabilities of both category models plus the weighted prototype score of
         category_inputs' evidence."""
+        return self._category_scores(inputs, self._words(texts))
+
+    def predict(
+        self, objection_x: np.ndarray, category_x: np.ndarray, texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """confidence() and category_scores() of the same segments, their words read once."""
+        words = self._words(texts)
+        return self._confidence(objection_x, words), self._category_scores(category_x, words)
+
+    def _words(self, texts: Sequence[str]):
+        return self.lexical.weights(texts) if self.lexical else None
+
+    def _objection_logits(self, inputs: np.ndarray, words) -> np.ndarray:
+        logits = self.objection.logits(inputs)[:, 0]
+        return logits + self.lexical.objection_logits_of(words) if self.lexical else logits
+
+    def _confidence(self, inputs: np.ndarray, words) -> np.ndarray:
+        a, b = self.platt
+        return sigmoid(a * self._objection_logits(inputs, words) + b)
+
+    def _category_scores(self, inputs: np.ndarray, words) -> np.ndarray:
         k = len(self.categories)
         evidence = inputs[:, -3 * k :]
         prototype = evidence[:, :k] + RULE_BONUS * evidence[:, k : 2 * k]
         prototype = prototype + TOPIC_BONUS * evidence[:, 2 * k :]
         log_p = np.log(softmax(self.category.logits(inputs)) + 1e-9)
         if self.lexical:
-            log_p = log_p + np.log(softmax(self.lexical.category_logits(texts)) + 1e-9)
+            log_p = log_p + np.log(softmax(self.lexical.category_logits_of(words)) + 1e-9)
         return log_p + self.prototype_weight * prototype
 
 
