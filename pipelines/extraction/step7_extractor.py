@@ -187,12 +187,27 @@ class Extractor:
         vectors = self._encode_unique([seg.text for segs in segments for seg in segs])
         sims = self.index.similarities(vectors)
         context_vectors = self._context_vectors(contexts)
+        tuned = self._tuned_logits(segments, contexts)
         results, row = [], 0
         for k, (doc, segs) in enumerate(zip(docs, segments, strict=True)):
             scored = self._score_doc(doc, segs, sims, vectors, row, context_vectors[k])
-            results.append(self._apply_model(scored))
+            rows = slice(row, row + len(segs))
+            results.append(self._apply_model(scored, tuned[0][rows], tuned[1][rows]))
             row += len(segs)
         return results
+
+    def _tuned_logits(
+        self, segments: list[list[Span]], contexts: list[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fine-tuned transformer's logits per segment (empty when the model skips it)."""
+        pairs = [(seg.text, context) for segs, context in zip(segments, contexts, strict=True)
+                 for seg in segs]
+        if not self.model.uses_tuned:
+            n = len(pairs)
+            return np.zeros(n, dtype=np.float32), np.zeros((n, len(self.model.categories)))
+        from pipelines.extraction.step5_transformer import default_scorer
+
+        return default_scorer().logits([t for t, _ in pairs], [c for _, c in pairs])
 
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
         known = [c.strip() if c else "" for c in contexts]
@@ -238,17 +253,21 @@ class Extractor:
             for k, seg in enumerate(segs)
         ]
 
-    def _apply_model(self, scored: list[ScoredSegment]) -> list[ScoredSegment]:
+    def _apply_model(
+        self, scored: list[ScoredSegment], tuned: np.ndarray, tuned_category: np.ndarray
+    ) -> list[ScoredSegment]:
         if not scored:
             return scored
         vectors = np.stack([s.vector for s in scored])
         contexts = np.stack([s.context_vector for s in scored])
         texts = [s.segment.text for s in scored]
         confidence = self.model.confidence(
-            objection_inputs(vectors, contexts, [s.features for s in scored]), texts
+            objection_inputs(vectors, contexts, [s.features for s in scored]), texts, tuned
         )
         evidence = np.stack([self.model_evidence(s.evidence) for s in scored])
-        categories = self.model.category_scores(category_inputs(vectors, evidence), texts)
+        categories = self.model.category_scores(
+            category_inputs(vectors, evidence), texts, tuned_category
+        )
         return [
             replace(s, confidence=float(p), category_scores=tuple(map(float, c)))
             for s, p, c in zip(scored, confidence, categories, strict=True)
