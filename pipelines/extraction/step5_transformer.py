@@ -5,9 +5,12 @@ two layers and a small head (objection yes/no, category) fine-tuned on the label
 (`training/finetune.py`). Its input is the pair "[CLS] segment [SEP] end of the rep turn [SEP]":
 the rep's question decides whether "we use spreadsheets" is an objection or an answer. Layers
 1-4 and the embeddings are the shipped package's (nothing downloads); layers 5-6 and the head
-are stored in float16 in data/tuned_minilm.npz. The head reads the mean of the segment's own
-tokens, as the sentence embedder pools. step5_model adds these logits to its own.
-It is an extra transformer pass per segment beside the embedder's (the input differs).
+are stored in float16 in data/tuned_minilm.npz (~6.5 MB, `make train-tuned`). The head reads
+the mean of the segment's own tokens, as the sentence embedder pools. step5_model adds these
+logits to its own when its weights say so; the shipped model's are 0, so this never loads
+(benchmarks/extraction_notes.md: better on dev, but it reads "I don't think the contract
+length is a concern" as a confident objection, and costs ~3.6x the embedder's CPU time:
+an extra transformer pass per segment on a longer input, in torch rather than ONNX).
 """
 
 from __future__ import annotations

@@ -77,7 +77,11 @@ def compare(
         if names and name not in names:
             continue
         print(f"fitting {name} ...", flush=True)
-        predict = fit(splits["train"], splits["dev"])
+        try:
+            predict = fit(splits["train"], splits["dev"])
+        except (FileNotFoundError, LookupError) as exc:  # the tuned candidates' logits
+            print(f"  skipped: {exc}")
+            continue
         dev_preds = predict(splits["dev"])
         points = {
             "best-F1": best_f1_threshold(splits["dev"], dev_preds.confidence),

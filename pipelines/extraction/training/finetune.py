@@ -129,6 +129,8 @@ def split_data(subset: int | None = None, names: Sequence[str] = ("train", "dev"
 def stored_logits(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The last fine-tune run's objection and category logits of the split whose segments
     these are (candidates get segment arrays without the rep turns the scorer needs)."""
+    if not LOGITS_PATH.exists():
+        raise FileNotFoundError(f"{LOGITS_PATH} is missing: run `make train-tuned`")
     with np.load(LOGITS_PATH, allow_pickle=False) as raw:
         for name in ("train", "dev", "test"):
             if tuple(str(t) for t in raw[f"{name}_texts"]) == tuple(texts):

@@ -225,12 +225,12 @@ def fit_model(
     return replace(model, prototype_weight=prototype_weight(model, dev, dev_category))
 
 
-def dev_tuned_logits(turns, dev: Segments) -> tuple[np.ndarray, np.ndarray] | None:
-    """The stored fine-tuned transformer's logits on dev's segments (None when not trained)."""
+def dev_tuned_logits(turns, dev: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """The stored fine-tuned transformer's logits on dev's segments."""
     from pipelines.extraction.step5_transformer import TUNED_PATH, TunedScorer
 
     if not TUNED_PATH.exists():
-        return None
+        raise FileNotFoundError(f"{TUNED_PATH} is missing: run `make train-tuned`")
     contexts = [turns[int(k)].context for k in dev.turn]
     return TunedScorer().logits(list(dev.texts), contexts)
 
@@ -240,12 +240,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    parser.add_argument("--no-tuned", action="store_true",
-                        help="leave the fine-tuned transformer out")
+    parser.add_argument("--tuned", action="store_true",
+                        help="add the fine-tuned transformer (`make train-tuned` first); not "
+                             "shipped: it reads negated concerns as objections")
     args = parser.parse_args()
     turns, segments = all_segments()
     splits = by_split(turns, segments)
-    tuned = None if args.no_tuned else dev_tuned_logits(turns, splits["dev"])
+    tuned = dev_tuned_logits(turns, splits["dev"]) if args.tuned else None
     model = fit_model(splits["train"], splits["dev"], tuned=tuned)
     save_model(model, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)")
