@@ -187,13 +187,27 @@ class Extractor:
         vectors = self._encode_unique([seg.text for segs in segments for seg in segs])
         sims = self.index.similarities(vectors)
         context_vectors = self._context_vectors(contexts)
+        tuned = self._tuned_logits(segments, contexts)
         per_doc, row = [], 0
         for k, (doc, segs) in enumerate(zip(docs, segments, strict=True)):
             per_doc.append(self._score_doc(doc, segs, sims, vectors, row, context_vectors[k]))
             row += len(segs)
         # the models run once over the batch's segments (row by row, so as if per utterance)
-        scored = iter(self._apply_model([s for doc_scored in per_doc for s in doc_scored]))
+        scored = iter(self._apply_model([s for doc_scored in per_doc for s in doc_scored], *tuned))
         return [[next(scored) for _ in doc_scored] for doc_scored in per_doc]
+
+    def _tuned_logits(
+        self, segments: list[list[Span]], contexts: list[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fine-tuned transformer's logits per segment (empty when the model skips it)."""
+        pairs = [(seg.text, context) for segs, context in zip(segments, contexts, strict=True)
+                 for seg in segs]
+        if not self.model.uses_tuned:
+            n = len(pairs)
+            return np.zeros(n, dtype=np.float32), np.zeros((n, len(self.model.categories)))
+        from pipelines.extraction.step5_transformer import default_scorer
+
+        return default_scorer().logits([t for t, _ in pairs], [c for _, c in pairs])
 
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
         known = [c.strip() if c else "" for c in contexts]
@@ -239,7 +253,9 @@ class Extractor:
             for k, seg in enumerate(segs)
         ]
 
-    def _apply_model(self, scored: list[ScoredSegment]) -> list[ScoredSegment]:
+    def _apply_model(
+        self, scored: list[ScoredSegment], tuned: np.ndarray, tuned_category: np.ndarray
+    ) -> list[ScoredSegment]:
         if not scored:
             return scored
         vectors = np.stack([s.vector for s in scored])
@@ -249,7 +265,7 @@ class Extractor:
         confidence, categories = self.model.predict(
             objection_inputs(vectors, contexts, [s.features for s in scored]),
             category_inputs(vectors, evidence),
-            texts,
+            texts, tuned, tuned_category,
         )
         return [
             replace(s, confidence=float(p), category_scores=tuple(map(float, c)))
