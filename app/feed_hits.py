@@ -35,13 +35,20 @@ def alias(workspace_id: int, feed_version: int, path: str, query_string: bytes) 
 class KeyLookup:
     """An API key's workspace and feed version in one indexed query, on a connection of its own.
 
-    The connection lives outside the pool in autocommit mode: one round trip a request, no
-    pool checkout, ping or rollback. It is used only from the event loop's thread.
+    The connection is the driver's own, opened beside the app's pool (never taken from it: a
+    full pool must not stall the event loop) in autocommit mode, with short connect and
+    statement timeouts: one round trip a request, no checkout, ping or rollback. It is used only
+    from the event loop's thread. After a failure the fast path stands aside for RETRY_SECONDS,
+    and every request takes the normal route, which reports the trouble.
     """
+
+    RETRY_SECONDS = 5.0
+    TIMEOUT_SECONDS = 0.25
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Any = None
+        self._resting_until = 0.0
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         query = (f"SELECT w.id, w.feed_version, w.name FROM {ApiKey.__tablename__} k "
                  f"JOIN {Workspace.__tablename__} w ON w.id = k.workspace_id "
@@ -59,27 +66,33 @@ class KeyLookup:
         return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
     def _one(self, sql: str, value: Any) -> tuple | None:
+        if time.monotonic() < self._resting_until:
+            return None
         try:
             cursor = self._connection().cursor()
             cursor.execute(sql, (value,))
             row = cursor.fetchone()
             cursor.close()
-        except Exception:  # the normal route reports it; the next hit reconnects
-            log.warning("feed fast path: key look-up failed", exc_info=True)
+        except Exception:  # the normal route reports it; the next try reconnects
+            log.warning("feed fast path: key look-up failed; the route answers for %.0f s",
+                        self.RETRY_SECONDS, exc_info=True)
             self.close()
+            self._resting_until = time.monotonic() + self.RETRY_SECONDS
             return None
         return row
 
     def _connection(self) -> Any:
         if self._conn is None:
-            fairy = self._engine.raw_connection()
-            driver = fairy.driver_connection
-            fairy.detach()  # closed for good on close(), never handed back to the pool
-            if self._engine.dialect.name == "sqlite":
-                driver.isolation_level = None
+            dialect = self._engine.dialect
+            cargs, cparams = dialect.create_connect_args(self._engine.url)
+            timeout_ms = int(self.TIMEOUT_SECONDS * 1000)
+            if dialect.name == "sqlite":
+                cparams.update(timeout=self.TIMEOUT_SECONDS, check_same_thread=False,
+                               isolation_level=None)
             else:
-                driver.autocommit = True
-            self._conn = fairy
+                cparams.update(connect_timeout=2, autocommit=True,
+                               options=f"-c statement_timeout={timeout_ms}")
+            self._conn = dialect.loaded_dbapi.connect(*cargs, **cparams)
         return self._conn
 
     def close(self) -> None:

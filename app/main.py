@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.pool import StaticPool
 
 from app.db import make_engine, migrate
 from app.errors import install_handlers
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         app.state.engine = engine
         app.state.settings = settings
         app.state.feed_cache = FeedCache(ttl_seconds=settings.feed_cache_seconds)
-        app.state.key_lookup = KeyLookup(engine)
+        # an in-memory SQLite database lives in its one connection: no second one can see it
+        app.state.key_lookup = None if isinstance(engine.pool, StaticPool) else KeyLookup(engine)
         started = time.perf_counter()
         app.state.models = models or load_models()
         metrics.model_load.set(time.perf_counter() - started)
@@ -57,7 +59,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         finally:
             for worker in workers:
                 worker.stop()
-            app.state.key_lookup.close()
+            if app.state.key_lookup is not None:
+                app.state.key_lookup.close()
             engine.dispose()
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

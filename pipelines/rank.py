@@ -181,9 +181,9 @@ def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
 def explain(score: Score, shown: int) -> str:
     """Why an item ranks where it does, in one sentence built from its score components."""
     if score.mentions == 0:
-        return (f"Ranked after every theme with a confident mention: none of its "
-                f"{_n(shown, 'mention')} is a confident objection yet (such themes go by how "
-                f"many mentions they have).")
+        return (f"Its score counts confident mentions only, and none of its "
+                f"{_n(shown, 'mention')} is confident yet; among such themes, the one raised "
+                f"more often ranks higher.")
     parts = [f"{_n(score.mentions, 'confident mention')} in {_n(score.calls, 'call')}"
              + (f" from {_n(score.accounts, 'account')}" if score.accounts else "")]
     if score.recent or score.previous:

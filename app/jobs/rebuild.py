@@ -53,7 +53,9 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         return
     # everything slow happens before the first write, to keep the write transaction short
     result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
-                         confidences=[m.confidence for m in mentions])
+                         # only objection confidences are calibrated probabilities
+                         confidences=[m.confidence for m in mentions] if kind == "objection"
+                         else None)
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:

@@ -11,15 +11,18 @@ recomputes it while every other reader keeps the answer in hand (it is still wit
 no one is served anything older than before). Only after a quiet spell, when no reader came in
 the last part of an answer's life, does anyone wait for a computation of an answer already seen.
 
-An answer can also be filed under an alias: the raw request (path and query string) a route
+An answer can also be found by an alias: the raw request (path and query string) a route
 validated on its way to the key. The fast path (app/feed_hits.py) looks only at aliases, so it
-never answers a request the route has not once checked; an alias shares its answer's birth
-time, so it expires with it.
+never answers a request the route has not once checked. An alias names its key, not the answer:
+aliases live in a map of their own, so requests with odd query strings (a cache-buster, another
+parameter order) can push out only other aliases, never answers, and an answer evicted or
+expired is gone for its aliases too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,8 +31,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+log = logging.getLogger("verbatim")
+
 TTL_SECONDS = 30.0
 CAPACITY = 512
+ALIAS_CAPACITY = 4096
 REFRESH_SHARE = 0.7  # 9 s of a 30 s life to recompute in: a 100k-mention miss takes ~2-5 s
 
 
@@ -66,6 +72,7 @@ class FeedCache:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._capacity, self._clock = ttl_seconds, capacity, clock
         self._answers: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._aliases: OrderedDict[Hashable, Hashable] = OrderedDict()
         self._computing: dict[Hashable, tuple[threading.Lock, int]] = {}
         self._lock = threading.Lock()
 
@@ -84,16 +91,25 @@ class FeedCache:
                         entry = self._entry(key) or entry
                         if self._due(entry):
                             entry = self._compute(key, compute)
+                    except Exception:  # the answer in hand is still within its TTL
+                        log.warning("feed cache: refreshing an answer failed; serving the one "
+                                    "in hand", exc_info=True)
                     finally:
                         gate.release()
         if alias is not None:
-            self._store(alias, _Entry(entry.born, entry.value))
+            with self._lock:
+                self._aliases[alias] = key
+                self._aliases.move_to_end(alias)
+                while len(self._aliases) > ALIAS_CAPACITY:
+                    self._aliases.popitem(last=False)
         return entry.value
 
     def peek(self, key: Hashable) -> Any:
         """The fresh answer under a key or alias, or None: never computes. The first reader to
         find an answer due for its refresh gets None, so it takes the route that refreshes it;
         the readers after it get the answer in hand until the refresh lands or it expires."""
+        with self._lock:
+            key = self._aliases.get(key, key)
         entry = self._entry(key)
         if entry is None:
             return None

@@ -58,7 +58,8 @@ class FeedQuery:
             account=params.get("account", "").strip(),
             tags=tuple(dict.fromkeys(t.strip() for t in params.getlist("tags") if t.strip())),
             sort=_choice(params.get("sort"), SORTS, "score"),
-            limit=min(MAX_LIMIT, max(1, int(limit))) if limit.isdigit() else PAGE_SIZE,
+            limit=min(MAX_LIMIT, max(1, int(limit))) if limit.isascii() and limit.isdigit()
+            else PAGE_SIZE,
             roles=_choice(params.get("roles"), ("confident",), ""),
         )
 

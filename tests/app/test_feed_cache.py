@@ -2,7 +2,7 @@
 
 import threading
 
-from app.services.feed_cache import REFRESH_SHARE, FeedCache
+from app.services.feed_cache import ALIAS_CAPACITY, REFRESH_SHARE, FeedCache
 
 TTL = 30.0
 
@@ -109,3 +109,34 @@ def test_readers_of_a_missing_answer_share_one_computation():
         t.join(10)
     assert answers == ["a"] * 4
     assert len(calls) == 1
+
+
+def test_a_failed_refresh_keeps_the_answer_in_hand():
+    clock = Clock()
+    cache = FeedCache(ttl_seconds=TTL, clock=clock)
+    cache.get_or_compute("k", lambda: "old")
+    clock.now += TTL * REFRESH_SHARE + 1
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    assert cache.get_or_compute("k", broken) == "old"
+    clock.now += TTL  # past its TTL: no longer served, computed afresh
+    assert cache.get_or_compute("k", lambda: "new") == "new"
+
+
+def test_aliases_never_push_answers_out():
+    cache = FeedCache(ttl_seconds=TTL, capacity=2, clock=Clock())
+    cache.get_or_compute("theirs", lambda: "their answer", alias="their raw request")
+    for n in range(ALIAS_CAPACITY + 10):  # one workspace busting its cache with ?_=n
+        cache.get_or_compute("mine", lambda: "my answer", alias=f"my raw request {n}")
+    assert cache.peek("their raw request") is None  # its alias made way for the flood...
+    assert cache.peek("theirs") == "their answer"  # ...but their answer is still there
+    assert cache.peek(f"my raw request {ALIAS_CAPACITY + 9}") == "my answer"
+
+
+def test_an_alias_follows_its_answer_out():
+    cache = FeedCache(ttl_seconds=TTL, capacity=1, clock=Clock())
+    cache.get_or_compute("a", lambda: "answer a", alias="raw a")
+    cache.get_or_compute("b", lambda: "answer b")  # evicts a
+    assert cache.peek("raw a") is None

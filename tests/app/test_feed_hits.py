@@ -6,11 +6,15 @@ from __future__ import annotations
 import random
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.deps import get_workspace
+from app.main import create_app
 from app.services import rollups
+from app.services.workspaces import create_api_key, get_or_create_workspace
+from app.settings import Settings
 from models import ApiKey, Workspace
 from models.base import utcnow
 from tests.app.conftest import _api
@@ -127,3 +131,30 @@ def test_bad_requests_stay_errors_after_hits(filled):
     assert _get(filled, FEED + "?cursor=nonsense").status_code in (400, 422)
     assert filled.client.get(FEED).status_code == 401
     assert filled.client.get(FEED, headers={"Authorization": "Bearer vb_nope"}).status_code == 401
+
+
+def test_the_key_lookup_never_waits_for_the_apps_pool(api):
+    """Its connection is its own: with every pooled connection checked out it still answers
+    (one taken from the pool would wait out the pool's timeout, then miss)."""
+    engine = api.client.app.state.engine
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+    try:
+        lookup = api.client.app.state.key_lookup
+        lookup.close()  # a fresh connection must be made while the pool is exhausted
+        token = api.headers["Authorization"].removeprefix("Bearer ")
+        found = lookup.find(token)
+    finally:
+        for conn in held:
+            conn.close()
+    assert found is not None and found[0] == api.workspace_id
+
+
+def test_an_in_memory_database_has_no_second_connection_to_lose(models):
+    app = create_app(Settings(database_url="sqlite://", worker_enabled=False), models=models)
+    with TestClient(app) as client:
+        assert app.state.key_lookup is None  # a lookup connection would open an empty database
+        with session_scope(app.state.engine) as session:
+            key = create_api_key(session=session,
+                                 workspace=get_or_create_workspace(session=session, name="m"))
+        for _ in range(2):
+            assert client.get(FEED, headers={"Authorization": f"Bearer {key}"}).status_code == 200

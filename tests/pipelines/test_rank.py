@@ -59,5 +59,5 @@ def test_equal_scores_go_by_mentions_shown_then_id():
 
 def test_a_theme_without_confident_mentions_says_why_it_ranks_low():
     why = explain(score_cluster([], now=NOW, p0=0.0), 12)
-    assert "none of its 12 mentions is a confident objection" in why
-    assert why.startswith("Ranked after every theme with a confident mention")
+    assert "none of its 12 mentions is confident yet" in why
+    assert why.startswith("Its score counts confident mentions only")

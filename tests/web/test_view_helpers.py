@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from starlette.datastructures import QueryParams
 
-from app.web.filters import FeedQuery, presets
+from app.web.filters import PAGE_SIZE, FeedQuery, presets
 from app.web.masking import COMPANY_MASK, PERSON_MASK, Masker, company_variants
 from app.web.sparkline import sparkline_svg, weekly_counts
 from app.web.transcript import segments
@@ -95,3 +95,7 @@ def test_segments_mark_mentions_by_offsets_and_skip_overlaps():
     parts = segments(text, [overlapping, first, _mention(34, 38, text)])
     assert "".join(p.text for p in parts) == text
     assert [p.text for p in parts if p.mention] == ["it's too expensive.", "slow"]
+
+
+def test_a_limit_of_unicode_digits_falls_back_to_the_page_size():
+    assert FeedQuery.from_params(QueryParams("limit=²")).limit == PAGE_SIZE
