@@ -8,13 +8,18 @@ from sqlmodel import Session, func, select
 
 from models import Call, CallTag, Cluster, FeedRollup, Mention
 
+# Up to this many accounts the page offers them all in a list; beyond, the account is typed,
+# with the most-called accounts suggested (a list of thousands helps no one, and weighs the page)
+ACCOUNT_CHOICES = 200
+
 
 @dataclass(frozen=True)
 class Facets:
     categories: list[str]
     deal_stages: list[str]
-    accounts: list[str]
+    accounts: list[str]  # all of them, or the ACCOUNT_CHOICES most-called when more_accounts
     tags: list[str]
+    more_accounts: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,19 @@ def facets(*, session: Session, workspace_id: int, kind: str) -> Facets:
         FeedRollup.mention_category.is_not(None))).all()
     stages = session.exec(select(Call.deal_stage).distinct().where(
         Call.workspace_id == workspace_id, Call.deal_stage.is_not(None))).all()
-    accounts = session.exec(select(Call.account).distinct().where(
-        Call.workspace_id == workspace_id, Call.account.is_not(None))).all()
+    calls = func.count(Call.id)
+    accounts = session.exec(select(Call.account).where(
+        Call.workspace_id == workspace_id, Call.account.is_not(None), Call.account != "")
+        .group_by(Call.account).order_by(calls.desc(), Call.account)
+        .limit(ACCOUNT_CHOICES + 1)).all()
     tags = session.exec(select(CallTag.tag).distinct().where(
         CallTag.workspace_id == workspace_id)).all()
     return Facets(
         categories=sorted(c for c in categories if c),
         deal_stages=sorted(s for s in stages if s),
-        accounts=sorted((a for a in accounts if a), key=str.lower),
+        accounts=sorted(accounts[:ACCOUNT_CHOICES], key=str.lower),
         tags=sorted(tags),
+        more_accounts=len(accounts) > ACCOUNT_CHOICES,
     )
 
 

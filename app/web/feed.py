@@ -146,7 +146,8 @@ def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
         sorts=SORTS, outcomes=OUTCOMES, presets=presets(query, now.date()), facets=offered,
         account_options=Markup("").join(
             Markup('<option value="{0}"{1}>{0}</option>').format(
-                a, Markup(" selected") if a == query.account else "")
+                a, Markup(" selected") if a == query.account and not offered.more_accounts
+                else "")
             for a in offered.accounts))
     return FeedView(body=body.encode(), has_sections=bool(shown),
                     progress=progress(session=session, workspace_id=workspace_id))

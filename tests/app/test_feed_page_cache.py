@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.services import rollups
+from app.web import facets
 from app.web.deps import page_workspace
-from models import ApiKey, Cluster
+from models import ApiKey, Call, Cluster
 from models.base import utcnow
 from tests.app.factories import transcript
 from tests.app.test_feed_hits import _fill
@@ -121,3 +122,35 @@ def test_a_revoked_key_signs_the_page_out_at_once(api):
             session.add(key)
     gone = reader.get("/")
     assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+
+
+def _accounts_offered(html: str) -> list[str]:
+    return re.findall(r'<option value="([^"]*)"', html.split('name="account"', 1)[1]
+                      .split("</label>", 1)[0])
+
+
+def test_many_accounts_are_typed_with_the_most_called_suggested(api, monkeypatch):
+    _fill(api)
+    with Session(api.client.app.state.engine) as session:
+        calls = session.exec(select(Call).where(Call.workspace_id == api.workspace_id)).all()
+        counts: dict[str, int] = {}
+        for call in calls:
+            if call.account:
+                counts[call.account] = counts.get(call.account, 0) + 1
+    assert len(counts) > 2
+    client = _signed_in(api, api.headers)
+    html = client.get("/").text
+    listed = _accounts_offered(html)
+    assert '<select name="account">' in html
+    assert sorted(listed) == sorted([""] + list(counts))  # "All", then every account
+
+    monkeypatch.setattr(facets, "ACCOUNT_CHOICES", 2)
+    with session_scope(api.client.app.state.engine) as session:  # a view not cached yet
+        rollups.touch(session=session, workspace_id=api.workspace_id)
+    rare = min(counts, key=lambda a: (counts[a], a))
+    html = client.get("/", params={"account": rare}).text
+    assert '<datalist id="account-choices">' in html
+    suggested = _accounts_offered(html)
+    most = sorted(counts.values(), reverse=True)[1]
+    assert len(suggested) == 2 and all(counts[a] >= most for a in suggested)
+    assert f'value="{rare}"' in html  # a typed account stays in its box
