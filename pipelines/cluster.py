@@ -54,6 +54,9 @@ FIT_SAMPLE = 15_000
 # Rows compared with the centroids at a time when assigning, and summed at a time for centroids.
 ASSIGN_BLOCK = 8192
 SUM_BLOCK = 16_384
+# Columns sorted on first for the canonical row order; only rows tied on all of them are sorted
+# on the rest.
+ORDER_KEY_COLUMNS = 4
 # Rows are rounded before fitting so that an order-free sort key exists and ties are exact.
 KEY_DECIMALS = 6
 
@@ -161,11 +164,31 @@ def assign_to_centroids(
 
 
 def canonical_order(X: np.ndarray) -> np.ndarray:
-    """Row order that depends only on the rows' (rounded) values, never on their input order."""
+    """Row order that depends only on the rows' (rounded) values, never on their input order.
+
+    The order of a lexsort on every column (the first column the primary key), found in two
+    passes: a lexsort on the first ORDER_KEY_COLUMNS columns, then a full lexsort of only the
+    rows still tied there (exact repeats, mostly). A lexsort on all 384 columns took ~6 s at
+    100k rows; rows equal after rounding are interchangeable.
+    """
     if len(X) == 0:
         return np.zeros(0, dtype=np.int64)
-    # lexsort's last key is the primary one; rows equal after rounding are interchangeable.
-    return np.lexsort(X.T[::-1]).astype(np.int64)
+    head = X[:, :ORDER_KEY_COLUMNS]
+    order = np.lexsort(head.T[::-1]).astype(np.int64)
+    same = np.all(head[order[1:]] == head[order[:-1]], axis=1)
+    if not same.any():
+        return order
+    # runs of tied rows: each tie joins a row to the one before it
+    tied = np.zeros(len(X), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    positions = np.flatnonzero(tied)
+    run = np.cumsum(~np.concatenate(([False], same)))[positions]  # run number per tied row
+    rows = order[positions]
+    # both sorts are stable, so ties left after every column keep their input order, as in
+    # one lexsort of the whole array
+    order[positions] = rows[np.lexsort((*X[rows].T[::-1], run))]
+    return order
 
 
 def centroids_of(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
