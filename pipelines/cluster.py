@@ -121,14 +121,18 @@ def size_candidates(n: int, config: ClusterConfig = ClusterConfig()) -> list[int
 
 def cluster_embeddings(X: np.ndarray, config: ClusterConfig = ClusterConfig()) -> ClusterResult:
     """Cluster rows of X; the same rows in any order give the same labels, numbers included."""
-    X = _unit_rows(X)
+    X = _checked(X)
     if len(X) == 0:
         return ClusterResult(
             np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), np.zeros((0, X.shape[1]))
         )
-    order = canonical_order(X)
+    # the rows are made unit and rounded once, already in canonical order: one copy of them
+    # (150 MB at 100k) besides the caller's
+    norms = row_norms(X)
+    order = canonical_order(X, norms)
     Xs = X[order]
-    del X  # one copy of the rows at a time: 150 MB each at 100k
+    Xs /= norms[order, None]
+    np.round(Xs, KEY_DECIMALS, out=Xs)
     if len(Xs) < MIN_POINTS_FOR_HDBSCAN:
         labels = _finish(Xs, _tiny_clusters(Xs, config.assign_threshold), config)
     elif config.fit_sample is not None and len(Xs) > config.fit_sample:
@@ -148,10 +152,10 @@ def assign_to_centroids(
     X: np.ndarray, centroids: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid by cosine per row, or -1 below threshold; also each row's best cosine."""
-    X = _unit_rows(X)
+    X = unit_rows(X)
     if len(X) == 0 or len(centroids) == 0:
         return np.full(len(X), -1, dtype=np.int64), np.zeros(len(X), dtype=np.float32)
-    centroids = _unit_rows(centroids)
+    centroids = unit_rows(centroids)
     best = np.empty(len(X), dtype=np.int64)
     best_sims = np.empty(len(X), dtype=np.float32)
     # in blocks, so that 100k rows against a thousand centroids never hold 400 MB of cosines
@@ -163,17 +167,20 @@ def assign_to_centroids(
     return np.where(best_sims >= threshold, best, -1).astype(np.int64), best_sims
 
 
-def canonical_order(X: np.ndarray) -> np.ndarray:
+def canonical_order(X: np.ndarray, norms: np.ndarray | None = None) -> np.ndarray:
     """Row order that depends only on the rows' (rounded) values, never on their input order.
 
-    The order of a lexsort on every column (the first column the primary key), found in two
-    passes: a lexsort on the first ORDER_KEY_COLUMNS columns, then a full lexsort of only the
-    rows still tied there (exact repeats, mostly). A lexsort on all 384 columns took ~6 s at
-    100k rows; rows equal after rounding are interchangeable.
+    With norms, X's rows are ordered as `unit_rows` would make them (divided by their norm and
+    rounded), without making them. The order is that of a lexsort on every column (the first
+    column the primary key), found in two passes: a lexsort on the first ORDER_KEY_COLUMNS
+    columns, then a full lexsort of only the rows still tied there (exact repeats, mostly). A
+    lexsort on all 384 columns took ~6 s at 100k rows; rows equal after rounding are
+    interchangeable.
     """
     if len(X) == 0:
         return np.zeros(0, dtype=np.int64)
-    head = X[:, :ORDER_KEY_COLUMNS]
+    everything = np.arange(len(X))
+    head = _values(X, norms, everything, ORDER_KEY_COLUMNS)
     order = np.lexsort(head.T[::-1]).astype(np.int64)
     same = np.all(head[order[1:]] == head[order[:-1]], axis=1)
     if not same.any():
@@ -187,14 +194,24 @@ def canonical_order(X: np.ndarray) -> np.ndarray:
     rows = order[positions]
     # both sorts are stable, so ties left after every column keep their input order, as in
     # one lexsort of the whole array
-    order[positions] = rows[np.lexsort((*X[rows].T[::-1], run))]
+    order[positions] = rows[np.lexsort((*_values(X, norms, rows, X.shape[1]).T[::-1], run))]
     return order
+
+
+def _values(X: np.ndarray, norms: np.ndarray | None, rows: np.ndarray,
+            columns: int) -> np.ndarray:
+    """The first columns of some rows, as unit_rows would make them when norms are given."""
+    part = X[rows, :columns]
+    if norms is None:
+        return part
+    part /= norms[rows, None]
+    return np.round(part, KEY_DECIMALS, out=part)
 
 
 def centroids_of(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Unit mean vector of each cluster 0..k-1 (k = labels.max() + 1), in X's space."""
     k = int(labels.max()) + 1 if len(labels) else 0
-    return _unit_rows(cluster_sums(X, labels, k))
+    return unit_rows(cluster_sums(X, labels, k))
 
 
 def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -238,15 +255,40 @@ def merge_near_duplicates(X: np.ndarray, labels: np.ndarray, threshold: float) -
     return compact_labels(roots[labels])  # index -1 picks the trailing -1: noise stays noise
 
 
-def _unit_rows(X: np.ndarray) -> np.ndarray:
+def unit_rows(X: np.ndarray, *, copy: bool = True) -> np.ndarray:
+    """Rows divided by their norm and rounded to KEY_DECIMALS (zero rows stay zero), as float32.
+
+    copy=False overwrites X when it is already a writable float32 array: a rebuild's own
+    vectors, whose second copy would cost 150 MB at 100k.
+    """
+    X = _checked(X)
+    norms = row_norms(X)[:, None]
+    if copy or not X.flags.writeable:
+        X = X / norms
+    else:
+        X /= norms
+    return np.round(X, KEY_DECIMALS, out=X)
+
+
+def row_norms(X: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row, 1 where it is 0, as float32; a block at a time, so that the
+    squares never fill an array the size of X."""
+    norms = np.empty(len(X), dtype=np.float32)
+    for start in range(0, len(X), SUM_BLOCK):
+        norms[start:start + SUM_BLOCK] = np.linalg.norm(X[start:start + SUM_BLOCK], axis=1)
+    norms[norms == 0] = 1.0
+    return norms
+
+
+def _checked(X: np.ndarray) -> np.ndarray:
+    """X as a 2-d float32 array of finite values (a copy only when the dtype differs)."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2:
         raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError("embeddings contain NaN or infinity")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    X = X / np.where(norms > 0, norms, 1.0)
-    return np.round(X, KEY_DECIMALS, out=X).astype(np.float32, copy=False)  # in place: 150 MB
+    for start in range(0, len(X), SUM_BLOCK):
+        if not np.isfinite(X[start:start + SUM_BLOCK]).all():
+            raise ValueError("embeddings contain NaN or infinity")
+    return X
 
 
 def _best_clustering(X: np.ndarray, reduced: np.ndarray, config: ClusterConfig) -> np.ndarray:

@@ -21,6 +21,7 @@ from pipelines.cluster import (
     compact_labels,
     member_strength,
     merge_near_duplicates,
+    unit_rows,
 )
 
 # A theme is what "a few customers" say: at least this many mentions ...
@@ -34,11 +35,16 @@ def find_themes(
     categories: Sequence[str | None],
     calls: Sequence[int],
     config: ClusterConfig | None = None,
+    *,
+    copy: bool = True,
 ) -> ClusterResult:
-    """Theme per row (-1: its category's other group), the same whatever order rows come in."""
+    """Theme per row (-1: its category's other group), the same whatever order rows come in.
+
+    copy=False lets X (float32) be made unit in place, as `unit_rows` says.
+    """
     if not len(X) == len(categories) == len(calls):
         raise ValueError(f"{len(X)} rows, {len(categories)} categories, {len(calls)} calls")
-    X = _unit(X)
+    X = unit_rows(X, copy=copy)
     if len(X) == 0:
         return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32),
                              np.zeros((0, X.shape[1])))
@@ -86,10 +92,3 @@ def _numbered_by_size(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     mapping[ids[np.lexsort((first, -size))]] = np.arange(len(ids))
     return mapping[labels]  # noise (-1) reads the trailing -1
 
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.round(X / np.where(norms > 0, norms, 1.0), 6).astype(np.float32, copy=False)

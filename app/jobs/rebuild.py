@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.nlp import Models
 from app.services import rollups
@@ -51,8 +51,12 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
-    # everything slow happens before the first write, to keep the write transaction short
-    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions])
+    compacted = _compacted(mentions, X, old_format)
+    # everything slow happens before the first write, to keep the write transaction short;
+    # X is made unit in place (a second copy would cost 150 MB at 100k), so members' similarities
+    # below are cosines
+    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
+                         copy=False)
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:
@@ -65,7 +69,8 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    _compact_old_vectors(session=session, mentions=mentions, X=X, rows=old_format)
+    for start in range(0, len(compacted), WRITE_BATCH):
+        session.execute(update(Mention), compacted[start:start + WRITE_BATCH])
     _clear_members(session=session, workspace_id=workspace_id, kind=kind)
     kept: dict[int, int] = {}  # new label -> cluster id
     rows: list[dict] = []
@@ -106,33 +111,42 @@ def _load_kind(*, session: Session, workspace_id: int,
                kind: str) -> tuple[list[_Row], np.ndarray, list[int]]:
     """The kind's mentions, their vectors as rows of one array, and which rows are float32.
 
-    Streamed in batches and never kept as blobs or whole Mention rows: at 100k mentions those
-    held more memory than the clustering itself.
+    Streamed in batches into one array sized by a count first, never kept as blobs or whole
+    Mention rows: at 100k mentions those held more memory than the clustering itself.
     """
+    where = (Mention.workspace_id == workspace_id, Mention.kind == kind,
+             Mention.embedding.is_not(None))
+    expected = session.exec(select(func.count(Mention.id)).where(*where)).one()
     query = (select(Mention.id, Mention.category, Mention.call_id, Mention.text,
                     Mention.confidence, Mention.embedding)
-             .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
-                    Mention.embedding.is_not(None))
-             .order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
+             .where(*where).order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
     rows: list[_Row] = []
-    blocks: list[np.ndarray] = []
+    X = np.zeros((0, 0), dtype=np.float32)
     old_format: list[int] = []
     for part in session.exec(query).partitions():
-        blocks.append(unpack_many([r.embedding for r in part]))
+        block = unpack_many([r.embedding for r in part])
+        if len(rows) + len(block) > len(X):  # the first block, or mentions added since the count
+            X = _grown(X, len(rows), max(expected, len(rows) + len(block)), block.shape[1])
+        X[len(rows):len(rows) + len(block)] = block
         for r in part:
             if not is_compact(r.embedding):
                 old_format.append(len(rows))
             rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence))
-    X = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
-    return rows, X, old_format
+    return rows, X[:len(rows)], old_format
 
 
-def _compact_old_vectors(*, session: Session, mentions: list[_Row], X: np.ndarray,
-                         rows: list[int]) -> None:
-    """Rewrites embeddings still stored as float32 in the compact format (once per mention)."""
-    old = [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
-    for start in range(0, len(old), WRITE_BATCH):
-        session.execute(update(Mention), old[start:start + WRITE_BATCH])
+def _grown(X: np.ndarray, kept: int, n: int, dims: int) -> np.ndarray:
+    """An array of n rows of dims values starting with X's first kept rows."""
+    out = np.empty((n, dims), dtype=np.float32)
+    if kept:
+        out[:kept] = X[:kept]  # a block of other dims fails here, as it should
+    return out
+
+
+def _compacted(mentions: list[_Row], X: np.ndarray, rows: list[int]) -> list[dict]:
+    """Update rows rewriting embeddings still stored as float32 in the compact format (once per
+    mention); packed before X is made unit, so the stored vector stays the one embedded."""
+    return [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
 
 
 def _insert_members(session: Session, rows: list[dict]) -> None:
