@@ -15,6 +15,7 @@ import numpy as np
 from pipelines.cluster import (
     ClusterConfig,
     ClusterResult,
+    assign_to_centroids,
     canonical_order,
     centroids_of,
     cluster_embeddings,
@@ -57,14 +58,53 @@ def find_themes(
     return ClusterResult(labels, member_strength(X, labels, centroids), centroids)
 
 
+def extend_themes(
+    X: np.ndarray,
+    labels: np.ndarray,
+    new: np.ndarray,
+    centroids: np.ndarray,
+    calls: Sequence[int],
+    config: ClusterConfig | None = None,
+    *,
+    copy: bool = True,
+) -> ClusterResult:
+    """A warm start: the last clustering, grown by rows that arrived since, without a refit.
+
+    labels: each row's theme in the last clustering (a row of centroids), -1 for its other group;
+    new: rows that clustering never saw. New rows join the nearest centroid when similar enough,
+    as the rows outside a sampled fit do; old rows keep their theme or their other group. A theme
+    left with too few mentions or calls dissolves (-1). Numbers are kept, so theme i is still
+    centroids[i]'s; the centroids returned are the grown themes' (a zero row for a dissolved one).
+    """
+    if not len(X) == len(labels) == len(new) == len(calls):
+        raise ValueError(f"{len(X)} rows, {len(labels)} labels, {len(new)} flags, "
+                         f"{len(calls)} calls")
+    config = config or ClusterConfig()
+    X = unit_rows(X, copy=copy)
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    new = np.asarray(new, dtype=bool)
+    if len(centroids):
+        labels[new] = assign_to_centroids(X[new], centroids, config.assign_threshold)[0]
+    else:
+        labels[new] = -1
+    labels = _without_thin(labels, np.asarray(calls))
+    grown = centroids_of(X, labels) if labels.max(initial=-1) >= 0 else np.zeros((0, X.shape[1]))
+    return ClusterResult(labels, member_strength(X, labels, grown), grown)
+
+
 def keep_spread(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
     """Clusters with fewer than MIN_THEME_MENTIONS rows or MIN_THEME_CALLS calls become -1."""
+    return compact_labels(_without_thin(labels, calls))
+
+
+def _without_thin(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
+    """keep_spread's rule, numbers kept."""
     labels = labels.copy()
     for label in np.unique(labels[labels >= 0]):
         members = labels == label
         if members.sum() < MIN_THEME_MENTIONS or len(set(calls[members])) < MIN_THEME_CALLS:
             labels[members] = -1
-    return compact_labels(labels)
+    return labels
 
 
 def _within_categories(X: np.ndarray, categories: Sequence[str | None],

@@ -7,19 +7,22 @@ ClusterMember row and shows in its category's other group.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, func, select
 
+from app.jobs.warm_start import last_fit, needs_refit
 from app.nlp import Models
 from app.services import rollups
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
+from pipelines.cluster import ClusterResult
 from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
-from pipelines.themes import find_themes
+from pipelines.themes import extend_themes, find_themes
 from pipelines.types import KINDS
 from pipelines.vectors import is_compact, pack, unpack, unpack_many
 
@@ -44,29 +47,35 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None,
-                 nlp: Any = None) -> None:
-    """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone."""
+                 nlp: Any = None, refit: bool | None = None) -> None:
+    """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone.
+
+    refit None: refit when app/jobs/warm_start.py says so, else grow the last clustering with
+    the mentions that arrived since; True or False forces either.
+    """
+    started = utcnow()
     mentions, X, old_format = _load_kind(session=session, workspace_id=workspace_id, kind=kind)
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
+    if refit is None:
+        refit = needs_refit(session=session, workspace_id=workspace_id, kind=kind,
+                            arrivals=[m.created_at for m in mentions],
+                            has_clusters=bool(previous))
     compacted = _compacted(mentions, X, old_format)
     # everything slow happens before the first write, to keep the write transaction short;
     # X is made unit in place (a second copy would cost 150 MB at 100k), so members' similarities
     # below are cosines
-    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
-                         copy=False)
+    if refit:
+        result, matching = _fit(mentions, X, previous)
+    else:
+        result, matching = _warm_start(mentions, X, previous, since=last_fit(
+            session=session, workspace_id=workspace_id, kind=kind))
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:
             members[int(label)].append(i)
-    matching = match_clusters(
-        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
-         for c, ids in previous.values()],
-        {label: {str(mentions[i].id) for i in idx} for label, idx in members.items()},
-        result.centroids,
-    )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
     for start in range(0, len(compacted), WRITE_BATCH):
@@ -83,9 +92,11 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         session.add(cluster)
         session.flush()
         kept[label] = cluster.id
-        event = "kept" if old_id is not None else "created"
-        session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=cluster.id,
-                                 event=event, related=[]))
+        if refit:  # stamped with the time reading began: what arrived since is new to this fit
+            session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id,
+                                     cluster_id=cluster.id, created_at=started,
+                                     event="kept" if old_id is not None else "created",
+                                     related=[]))
         sims = X[idx] @ result.centroids[label]
         rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
                      "workspace_id": workspace_id, "similarity": float(sim)}
@@ -97,6 +108,35 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     session.flush()
 
 
+def _fit(mentions: list[_Row], X: np.ndarray,
+         previous: dict[int, tuple[Cluster, list[str]]]) -> tuple[ClusterResult, Matching]:
+    """Themes found afresh, and which of them keep an old cluster's id."""
+    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
+                         copy=False)
+    members: dict[int, set[str]] = defaultdict(set)
+    for i in np.flatnonzero(result.labels >= 0):
+        members[int(result.labels[i])].add(str(mentions[i].id))
+    matching = match_clusters(
+        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
+         for c, ids in previous.values()], dict(members), result.centroids)
+    return result, matching
+
+
+def _warm_start(mentions: list[_Row], X: np.ndarray,
+                previous: dict[int, tuple[Cluster, list[str]]],
+                since: datetime | None) -> tuple[ClusterResult, Matching]:
+    """The last clustering grown by the mentions that arrived since `since` (its fit) and no
+    cluster holds yet; theme i is the i-th previous cluster, whose id it keeps."""
+    clusters = [c for c, _ in previous.values()]
+    theme_of = {int(m): i for i, (_, ids) in enumerate(previous.values()) for m in ids}
+    labels = np.array([theme_of.get(m.id, -1) for m in mentions], dtype=np.int64)
+    new = np.array([m.id not in theme_of and (since is None or m.created_at >= since)
+                    for m in mentions], dtype=bool)
+    result = extend_themes(X, labels, new, unpack_many([c.centroid for c in clusters]),
+                           [m.call_id for m in mentions], copy=False)
+    return result, Matching(ids={i: str(c.id) for i, c in enumerate(clusters)})
+
+
 class _Row(NamedTuple):
     """What clustering and labelling read of a mention (its vector is a row of X)."""
 
@@ -105,6 +145,7 @@ class _Row(NamedTuple):
     call_id: int
     text: str
     confidence: float
+    created_at: datetime
 
 
 def _load_kind(*, session: Session, workspace_id: int,
@@ -118,7 +159,7 @@ def _load_kind(*, session: Session, workspace_id: int,
              Mention.embedding.is_not(None))
     expected = session.exec(select(func.count(Mention.id)).where(*where)).one()
     query = (select(Mention.id, Mention.category, Mention.call_id, Mention.text,
-                    Mention.confidence, Mention.embedding)
+                    Mention.confidence, Mention.created_at, Mention.embedding)
              .where(*where).order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
     rows: list[_Row] = []
     X = np.zeros((0, 0), dtype=np.float32)
@@ -131,7 +172,7 @@ def _load_kind(*, session: Session, workspace_id: int,
         for r in part:
             if not is_compact(r.embedding):
                 old_format.append(len(rows))
-            rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence))
+            rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence, r.created_at))
     return rows, X[:len(rows)], old_format
 
 
