@@ -243,3 +243,14 @@ def test_canonical_order_is_a_lexsort_on_every_column():
     X[10, -1] = X[70, -1] + 0.5  # tied on every column but the last
     assert np.array_equal(canonical_order(X), np.lexsort(X.T[::-1]))
     assert np.array_equal(canonical_order(X[:1]), [0])
+
+
+def test_umap_compilation_is_kept_on_disk():
+    """A UMAP fit compiles (or loads) its layout through numba's on-disk cache."""
+    import umap.layouts
+
+    X, _, _ = blobs([20, 20], seed=4)
+    cluster_embeddings(X, ClusterConfig(reducer="umap"))
+    stats = umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats
+    assert stats.cache_path is not None
+    assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) > 0
