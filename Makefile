@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install browser run test test-fast test-fuzz check migration migration-initial soak \
-	train-extractor bench-extract bench-cluster bench-demo-themes bench-feed bench-scale bench-parse \
+	train-extractor train-tuned bench-extract bench-cluster bench-demo-themes bench-feed bench-scale bench-parse \
 	bench-embed bench-floor onnx-export
 
 $(STAMP): pyproject.toml
@@ -63,6 +63,12 @@ check: install
 # and calibrate on dev) into pipelines/extraction/data/segment_model.npz (committed, ~300 KB).
 train-extractor: install
 	$(BIN)/python -m pipelines.extraction.training.fit
+
+# Not shipped (benchmarks/extraction_notes.md): fine-tune MiniLM's top two layers into
+# data/tuned_minilm.npz (~6.5 MB, not committed; ~15 minutes on 2 CPU cores), for the
+# minilm-tuned and emb+lex+tuned candidates; `fit --tuned` would ship it.
+train-tuned: install
+	$(BIN)/python -m pipelines.extraction.training.finetune
 
 # The shipped extractor on the test split, per source and category, and every candidate.
 bench-extract: install

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine, migrate
 from app.errors import install_handlers
+from app.feed_hits import FeedHits, KeyLookup
 from app.metrics import Metrics, install_metrics
 from app.nlp import Models, load_models
 from app.openapi import install_openapi
@@ -19,6 +20,7 @@ from app.routes import api_router
 from app.services.feed_cache import FeedCache
 from app.settings import Settings
 from app.web import STATIC_DIR, CookieSessionMiddleware, session_secret, web_router
+from app.web.feed_hits import PageHits
 from app.worker import in_process_workers
 
 log = logging.getLogger("verbatim")
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         app.state.engine = engine
         app.state.settings = settings
         app.state.feed_cache = FeedCache(ttl_seconds=settings.feed_cache_seconds)
+        app.state.key_lookup = KeyLookup(engine)
         started = time.perf_counter()
         app.state.models = models or load_models()
         metrics.model_load.set(time.perf_counter() - started)
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         finally:
             for worker in workers:
                 worker.stop()
+            app.state.key_lookup.close()
             engine.dispose()
 
     app = FastAPI(title="verbatim", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -62,7 +66,9 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     metrics = Metrics()
     install_metrics(app, metrics)
     app.include_router(api_router)
+    app.add_middleware(PageHits)  # inside the session middleware: it reads the reader's session
     app.add_middleware(CookieSessionMiddleware, secret_key=session_secret(settings.session_secret))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_router)
+    app.add_middleware(FeedHits)  # outermost: a cache hit skips every layer inside it
     return app

@@ -16,6 +16,10 @@ read as the app builds it (categories -> themes and other groups), in a temporar
   of the mentions in themes, "prec@r" of the confident ones.
 - purity: of the feed's mentions that overlap a gold objection, the share shown under the gold
   category (a theme's category for a theme member, the mention's own for the other group).
+
+A last table shows what the feed would reach and show if it kept only mentions at or above a
+confidence (the extractor's mention threshold, a calibrated even chance, its feed threshold):
+the one lever the feed has over precision, paid for in reach.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from app.services.feed import FeedFilters, Row, build_categories
 from app.services.workspaces import create_api_key, get_or_create_workspace
 from app.settings import Settings
 from models import Call, Utterance
+from pipelines.extraction.step5_model import default_model
 from pipelines.extraction.training.labels import Objection, Turn, load_turns
 
 REP = {"name": "Sam Rep", "email": "sam@relayhq.com", "role": "rep"}
@@ -50,6 +55,7 @@ class Shown:
     category: str | None  # the category it is shown under
     themed: bool
     confident: bool
+    confidence: float
     turn: str | None  # the labelled turn it was said in
     golds: tuple[Objection, ...]
 
@@ -126,7 +132,7 @@ def feed_mentions(session: Session, workspace_id: int, golds_by_turn: dict,
             turn = golds_by_turn.get((row.call.external_id, spaced(text)))
             golds = overlapping(text, m.start_char, m.end_char, turn.objections) if turn else ()
             shown.append(Shown(sources[row.call.external_id], category, themed, row.confident,
-                               turn.id if turn else None, golds))
+                               m.confidence, turn.id if turn else None, golds))
     return shown
 
 
@@ -158,6 +164,22 @@ def report(turns: list[Turn], shown: list[Shown], matched: dict, themes: int) ->
               f"{share(sum(bool(s.golds) for s in ranked), len(ranked)):>8.3f}"
               f"{share(pure, len(right)):>8.3f}")
     print(f"themes: {themes}; mentions in themes {sum(s.themed for s in shown)} of {len(shown)}")
+
+
+def by_confidence(turns: list[Turn], shown: list[Shown]) -> None:
+    """Reach, precision and purity of the feed cut at a few confidences (all sources)."""
+    model = default_model()
+    golds = sum(len(t.objections) for t in turns)
+    print(f"\n{'shown if conf >=':<18}{'reach':>7}{'shown':>7}{'prec':>7}{'purity':>8}")
+    for name, cut in ((f"{model.threshold:.2f} (mention)", model.threshold),
+                      ("0.50 (even)", 0.5), (f"{model.feed_threshold:.2f} (feed)",
+                                             model.feed_threshold)):
+        kept = [s for s in shown if s.confidence >= cut]
+        right = [s for s in kept if s.golds]
+        reached = {(s.turn, g.quote) for s in right for g in s.golds}
+        pure = sum(any(g.category == s.category for g in s.golds) for s in right)
+        print(f"{name:<18}{share(len(reached), golds):>7.3f}{len(kept):>7}"
+              f"{share(len(right), len(kept)):>7.3f}{share(pure, len(right)):>8.3f}")
 
 
 def reach_marks(shown: list[Shown]) -> dict[tuple[str, str], set[str]]:
@@ -216,6 +238,7 @@ def main() -> None:
           f" in {time.perf_counter() - started:.0f} s; feed mentions not traced to a labelled "
           f"turn: {sum(s.turn is None for s in shown)}")
     report(turns, shown, reach_marks(shown), themes)
+    by_confidence(turns, shown)
 
 
 if __name__ == "__main__":

@@ -112,10 +112,7 @@ class OnnxEmbedder(CachedEmbedder):
         # sentence-transformers strips each text before tokenising; so must we to match it
         ids = [e.ids for e in self._tokenizer.encode_batch([t.strip() for t in texts])]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        # batches of similar length: padding to the longest of a mixed batch costs ~1.8x
-        order = np.argsort([len(row) for row in ids], kind="stable")
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start:start + self._batch_size]
+        for rows in length_batches([len(row) for row in ids], self._batch_size):
             out[rows] = self._run([ids[i] for i in rows])
         return out
 
@@ -124,6 +121,30 @@ class OnnxEmbedder(CachedEmbedder):
         hidden = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask,
                                           "token_type_ids": np.zeros_like(input_ids)})[0]
         return mean_pool_normalise(hidden, mask)
+
+
+# A batch takes texts of nearly the same length: up to LENGTH_SLACK times the shortest's tokens
+# plus LENGTH_EXTRA. Every row is padded to the batch's longest and the padding is computed like
+# real tokens; a call's few dozen sentences in one batch were 2.4x their real tokens on the demo
+# calls, 1.15x in these batches, for half the encoding time. Padding never changes a vector
+# (it is masked), so neither does the batching.
+LENGTH_SLACK = 1.3
+LENGTH_EXTRA = 4
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Row indices grouped into batches of similar length, shortest first."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in np.argsort(lengths, kind="stable").tolist():
+        full = len(current) >= batch_size
+        if current and (full or lengths[i] > lengths[current[0]] * LENGTH_SLACK + LENGTH_EXTRA):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

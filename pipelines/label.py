@@ -25,15 +25,17 @@ SPOKEN_FILLERS = (
     HESITATIONS | BACKCHANNELS | HEDGES | MORE_HEDGES | VAGUE | SPOKEN_VERBS | CONTRACTION_STUBS
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | SPOKEN_FILLERS)
-MAX_LABEL_CHARS = 60
-MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 10
+# Long enough for a whole objection ("We're not going to lock ourselves into three years with no
+# exit", 12 words, 63 characters); at 10 words / 60 characters that theme was "We're stuck again".
+MAX_LABEL_CHARS = 70
+MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 12
 # The label's clause is cut from one of this many most central quotes.
 LABEL_SOURCES = 15
 # What a clause gains for reading alone as a sentence (reads_alone: 0..1) and for coming from a
 # quote the extractor is sure of (0..1): the rest of the score is support (0..1), keyword hits
 # (0.5 x 0..1) and centrality (0.5 x ~0.6-0.9).
 GRAMMAR_WEIGHT = 0.5
-CONFIDENCE_WEIGHT = 0.5
+CONFIDENCE_WEIGHT = 1.0
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
@@ -46,8 +48,13 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
                       "if", "be", "than", "from", "by", "about", "we", "i", "it's",
                       # reported speech whose words follow: "a software company says"
                       "says", "said", "say", "asked", "told", "mentioned"})
-# A clause may open with these, but reads worse alone than one naming its subject.
+# A clause may open with these, but reads worse alone than one naming its subject ...
 PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
+# ... or end with these, which point back at what was said before: "nine of them", "the math
+# too", "money on the table there". Worse than a clause that says it all, better than keywords:
+# "you're about nineteen thousand a year more than them" still names a price theme.
+POINTS_BACK = frozenset({"them", "there", "too", "either", "also", "again"})
+POINTS_BACK_PENALTY = 0.3
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
@@ -148,8 +155,11 @@ def reads_alone(doc: Any) -> float:
 
     A fragment is anything that leans on a sentence around it: two sentences, a subordinate
     clause ("if we commit to three years"), a participle with no auxiliary ("already signed off
-    by their legal") or a phrase headed by a pronoun, determiner or preposition ("some of our
-    invoices", "anything over twenty-five thousand", "with the grant timing").
+    by their legal"), a phrase headed by a pronoun, determiner or preposition ("some of our
+    invoices", "anything over twenty-five thousand", "with the grant timing") or a thing
+    described by a relative clause, which names an object but not the point made about it ("the
+    scripts we already have"). A question ("help with an integration?") names a worry, not the
+    objection: it reads no better than a noun phrase, so a statement wins where a quote has one.
     """
     roots = [s.root for s in doc.sents]
     if len(roots) != 1:
@@ -158,6 +168,11 @@ def reads_alone(doc: Any) -> float:
     if first.tag_ == "VB" and first.dep_ in ("advcl", "xcomp", "ccomp", "conj"):
         return 0.0  # the tail of a cut sentence: "find out in April it doesn't work"
     deps = {child.dep_ for child in root.children}
+    grade = _statement_grade(root, deps)
+    return min(grade, 0.3) if doc.text.rstrip().endswith("?") else grade
+
+
+def _statement_grade(root: Any, deps: set[str]) -> float:
     if root.pos_ in ("VERB", "AUX"):
         if "mark" in deps or (root.tag_ in ("VBN", "VBG") and not deps & {"aux", "auxpass"}):
             return 0.0
@@ -166,7 +181,7 @@ def reads_alone(doc: Any) -> float:
         # without a subject only a bare verb phrase reads alone ("need the CFO's sign-off");
         # "goes to the board" lost the subject the sentence gave it
         return 0.6 if root.tag_ == "VB" else 0.0
-    return 0.3 if root.pos_ in ("NOUN", "PROPN") else 0.0
+    return 0.3 if root.pos_ in ("NOUN", "PROPN") and "relcl" not in deps else 0.0
 
 
 def clauses(text: str) -> list[str]:
@@ -175,7 +190,10 @@ def clauses(text: str) -> list[str]:
     for sentence in _SENTENCE_BREAK.split(" ".join(text.split())):
         parts = _CLAUSE_BREAK.split(sentence)
         for part in parts:
-            pieces = [part, *_SOFT_BREAK.split(part)] if len(part.split()) > MAX_LABEL_WORDS else [part]
+            # a part too long or cut badly ("... because a software company says") may hold a
+            # clean clause before its "and" / "but" / "so" / "because"
+            whole = _clean_quote(part)
+            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part)]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
 
@@ -193,7 +211,8 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
     opener = 0.15 if clause.split()[0].lower() in PRONOUNS else 0.0
-    return support + 0.5 * hits + 0.5 * centrality - opener
+    closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
+    return support + 0.5 * hits + 0.5 * centrality - opener - closer
 
 
 def _content_words(text: str) -> set[str]:

@@ -161,10 +161,17 @@ SORTS = {
 }
 
 
-def order(scores: dict[int, Score], sort: str = "score") -> list[int]:
-    """Cluster ids best first; ties broken by id so the order is stable."""
-    key = SORTS[sort]
-    return sorted(scores, key=lambda cid: (key(scores[cid]), -cid), reverse=True)
+def order(scores: dict[int, Score], sort: str = "score",
+          shown: dict[int, int] | None = None) -> list[int]:
+    """Cluster ids best first; equal scores by mentions shown (more first), then by id.
+
+    Only confident mentions score, so while the extractor is unsure of most of a workspace's
+    mentions many themes score alike (all zero in the extreme): among them, a theme twelve
+    customers raised still comes before one raised three times.
+    """
+    key, shown = SORTS[sort], shown or {}
+    return sorted(scores, key=lambda cid: (key(scores[cid]), shown.get(cid, 0), -cid),
+                  reverse=True)
 
 
 def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
@@ -174,7 +181,9 @@ def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
 def explain(score: Score, shown: int) -> str:
     """Why an item ranks where it does, in one sentence built from its score components."""
     if score.mentions == 0:
-        return f"Ranked last: none of its {shown} mentions is a confident objection yet."
+        return (f"Ranked after every theme with a confident mention: none of its "
+                f"{_n(shown, 'mention')} is a confident objection yet (such themes go by how "
+                f"many mentions they have).")
     parts = [f"{_n(score.mentions, 'confident mention')} in {_n(score.calls, 'call')}"
              + (f" from {_n(score.accounts, 'account')}" if score.accounts else "")]
     if score.recent or score.previous:

@@ -112,7 +112,7 @@ def _fit(mentions: list[_Row], X: np.ndarray,
          previous: dict[int, tuple[Cluster, list[str]]]) -> tuple[ClusterResult, Matching]:
     """Themes found afresh, and which of them keep an old cluster's id."""
     result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
-                         copy=False)
+                         confidences=[m.confidence for m in mentions], copy=False)
     members: dict[int, set[str]] = defaultdict(set)
     for i in np.flatnonzero(result.labels >= 0):
         members[int(result.labels[i])].add(str(mentions[i].id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, literal
 from sqlalchemy.orm import load_only
@@ -136,7 +136,8 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
     groups = {row[0]: CategoryStats(row[0], _group_stats(row[3:], now=now, p0=p0),
                                     other_mentions=int(row[1]), other_calls=int(row[2]))
               for row in category_rows}
-    for cid in order({cid: s.score for cid, s in themes.items()}, sort):
+    for cid in order({cid: s.score for cid, s in themes.items()}, sort,
+                     {cid: s.mentions for cid, s in themes.items()}):
         groups[theme_category[cid]].themes.append(ThemeStats(clusters[cid], themes[cid]))
     return sorted(groups.values(), key=lambda g: (-g.stats.score.score, -g.stats.mentions,
                                                   g.category or "~"))
@@ -145,7 +146,8 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
 def ranked_themes(groups: list[CategoryStats], sort: str) -> list[ThemeStats]:
     """The themes of every category, best first."""
     items = {t.cluster.id: t for g in groups for t in g.themes}
-    return [items[cid] for cid in order({cid: t.stats.score for cid, t in items.items()}, sort)]
+    return [items[cid] for cid in order({cid: t.stats.score for cid, t in items.items()}, sort,
+                                        {cid: t.stats.mentions for cid, t in items.items()})]
 
 
 def _clusters(session: Session, ids: list[int]) -> dict[int, Cluster]:
@@ -173,13 +175,32 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     confident_last = case((counts_toward_ranking(), 0), else_=1)
     ranking = (confident_last, ClusterMember.similarity.desc(), Mention.confidence.desc(),
                Mention.id)
-    joined = (ClusterMember.cluster_id,
-              and_(ClusterMember.mention_id == Mention.id, ClusterMember.cluster_id == R.cluster_id),
-              and_(Mention.call_id == R.call_id,
-                   _same_category(Mention.category, R.mention_category)))
-    return _ranked_quotes(session, joined, ranking, cluster_ids, limit,
-                          rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
+    if _unfiltered(filters):
+        # every member has its summary row, so with nothing to filter the summaries are not
+        # joined at all: the theme's members and their mentions are all there is to read
+        def members(query):
+            return query.select_from(ClusterMember).join(
+                Mention, ClusterMember.mention_id == Mention.id)
+
+        where = [Mention.workspace_id == workspace_id, Mention.kind == kind]
+        joined: tuple = (ClusterMember.cluster_id, members)
+    else:
+        def through_summaries(query):
+            return query.select_from(R).join(Mention, and_(
+                Mention.call_id == R.call_id,
+                _same_category(Mention.category, R.mention_category))).join(
+                ClusterMember, and_(ClusterMember.mention_id == Mention.id,
+                                    ClusterMember.cluster_id == R.cluster_id))
+
+        where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
+        joined = (ClusterMember.cluster_id, through_summaries)
+    return _ranked_quotes(session, joined, ranking, cluster_ids, limit, where,
                           similarity=ClusterMember.similarity, one_per_wording=True)
+
+
+def _unfiltered(filters: FeedFilters) -> bool:
+    return not any((filters.since, filters.until, filters.category, filters.deal_stage,
+                    filters.outcome, filters.account, filters.tags, filters.confident_roles))
 
 
 def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
@@ -191,9 +212,14 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     ranking = (confident_last, R.at_us.desc(), Mention.confidence.desc(), Mention.id)
     where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
     where += [R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)]
-    joined = (R.category, None,
-              and_(Mention.call_id == R.call_id, Mention.kind == R.kind,
-                   _same_category(Mention.category, R.mention_category)))
+
+    def loose(query):
+        return query.select_from(R).join(Mention, and_(
+            Mention.call_id == R.call_id, Mention.kind == R.kind,
+            _same_category(Mention.category, R.mention_category))).join(
+            ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
+
+    joined = (R.category, loose)
     return _ranked_quotes(session, joined, ranking, categories, limit, where, similarity=None,
                           one_per_wording=False)
 
@@ -202,8 +228,9 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
                    where: list, similarity, one_per_wording: bool) -> dict:
     """The first `limit` quotes (distinct wordings when asked) of each group in `ranking` order,
     read a window at a time (a group short of wordings is read further). Repeats of one exact
-    text are dropped in the database, other wording variants (case, spaces) here."""
-    group_key, member_join, rollup_join = joined
+    text are dropped in the database, other wording variants (case, spaces) here. `joined` is
+    the group's column and a function giving a query its FROM and joins."""
+    group_key, joins = joined
     out: dict = {g: [] for g in groups}
     window = 3 * limit + 5 if one_per_wording else limit
     pending = list(groups)
@@ -213,28 +240,29 @@ def _ranked_quotes(session: Session, joined: tuple, ranking: tuple, groups: list
                                            order_by=ranking)
         query = (select(group_key.label("group_key"), Mention.id, rank.label("rank"),
                         (text_rank if one_per_wording else literal(1)).label("text_rank"),
-                        (similarity if similarity is not None else literal(0.0)).label("sim"))
-                 .select_from(R).join(Mention, rollup_join))
-        query = query.join(ClusterMember, member_join if member_join is not None else
-                           ClusterMember.mention_id == Mention.id,
-                           isouter=member_join is None)
+                        (similarity if similarity is not None else literal(0.0)).label("sim"),
+                        Mention.text.label("text")))
+        query = joins(query)
         ranked = query.where(*where, _one_of(group_key, pending)).subquery()
-        kept = select(ranked.c.group_key, ranked.c.id, ranked.c.sim, func.row_number().over(
-            partition_by=ranked.c.group_key, order_by=ranked.c.rank).label("kept_rank")
-        ).where(ranked.c.text_rank == 1).subquery()
-        rows = session.exec(select(kept.c.group_key, kept.c.id, kept.c.sim)
+        kept = select(ranked.c.group_key, ranked.c.id, ranked.c.sim, ranked.c.text,
+                      func.row_number().over(partition_by=ranked.c.group_key,
+                                             order_by=ranked.c.rank).label("kept_rank")
+                      ).where(ranked.c.text_rank == 1).subquery()
+        rows = session.exec(select(kept.c.group_key, kept.c.id, kept.c.sim, kept.c.text)
                             .where(kept.c.kept_rank <= window)
                             .order_by(kept.c.group_key, kept.c.kept_rank)).all()
-        mentions = _mention_rows(session, [r[1] for r in rows])
-        seen_rows: dict = {g: [] for g in pending}
-        for key, mention_id, sim in rows:
-            seen_rows[key].append((mentions[mention_id], float(sim or 0.0)))
+        seen: dict = {g: [] for g in pending}
+        for key, mention_id, sim, text in rows:
+            seen[key].append((mention_id, float(sim or 0.0), text))
+        # wordings are told apart on the ids' texts: only the quotes kept are read in full
+        picks = {g: _distinct_wordings(seen[g], limit) if one_per_wording else seen[g]
+                 for g in pending}
+        mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
         short = []
         for g in pending:
-            picked = _distinct_wordings(seen_rows[g], limit) if one_per_wording else [
-                Row(row.mention, row.cluster_id, sim, row.call) for row, sim in seen_rows[g]]
-            out[g] = picked
-            if len(picked) < limit and len(seen_rows[g]) == window:
+            out[g] = [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
+                      for m, sim, _ in picks[g]]
+            if len(out[g]) < limit and len(seen[g]) == window:
                 short.append(g)
         pending, window = short, window * 4
     return out
@@ -253,15 +281,16 @@ def _one_of(column, values: list) -> ColumnElement:
     return condition | column.is_(None) if len(known) < len(values) else condition
 
 
-def _distinct_wordings(candidates: list[tuple[Row, float]], limit: int) -> list[Row]:
+def _distinct_wordings(candidates: list[tuple[int, float, str]],
+                       limit: int) -> list[tuple[int, float, str]]:
     seen: set[str] = set()
-    picked: list[Row] = []
-    for row, sim in candidates:
-        key = " ".join(row.mention.text.lower().split())
+    picked: list[tuple[int, float, str]] = []
+    for candidate in candidates:
+        key = " ".join(candidate[2].lower().split())
         if key in seen:
             continue
         seen.add(key)
-        picked.append(Row(row.mention, row.cluster_id, sim, row.call))
+        picked.append(candidate)
         if len(picked) >= limit:
             break
     return picked
@@ -286,13 +315,16 @@ def weekly_mentions(*, session: Session, workspace_id: int, kind: str, filters: 
     out = {cid: [0] * weeks for cid in cluster_ids}
     if not cluster_ids:
         return out
+    # summed per theme and week in the database: a large workspace has tens of thousands of
+    # summary rows in twelve weeks, and only weeks x themes come back
+    week = ((now_us - R.at_us) // (7 * _DAY_US)).label("week")
     rows = session.exec(
-        select(R.cluster_id, R.at_us, R.mentions)
+        select(R.cluster_id, week, func.sum(R.mentions))
         .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
                R.cluster_id.in_(cluster_ids), R.at_us <= now_us,
-               R.at_us > now_us - weeks * 7 * _DAY_US)).all()
-    for cid, at_us, mentions in rows:
-        bucket = timedelta(microseconds=now_us - at_us).days // 7
-        if bucket < weeks:
-            out[cid][weeks - 1 - bucket] += int(mentions)
+               R.at_us > now_us - weeks * 7 * _DAY_US)
+        .group_by(R.cluster_id, week)).all()
+    for cid, bucket, mentions in rows:
+        if int(bucket) < weeks:
+            out[cid][weeks - 1 - int(bucket)] += int(mentions)
     return out

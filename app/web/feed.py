@@ -28,7 +28,7 @@ from app.services.feed_stats import (
 from app.services.jobs import get_job
 from app.web.auth import safe_next
 from app.web.deps import CsrfDep, PageWorkspaceDep
-from app.web.facets import Facets, facets, progress
+from app.web.facets import Progress, facets, progress
 from app.web.filters import KIND_TABS, OUTCOMES, SORTS, FeedQuery, presets
 from app.web.quotes import QuoteView, quote_views
 from app.web.routing import PageRoute
@@ -126,12 +126,12 @@ def _job(session: Session, workspace_id: int, raw: str | None) -> Job | None:
 
 @dataclass(frozen=True)
 class FeedView:
-    """What the feed page shows of the data: kept in the feed cache between changes."""
+    """What the feed page shows of the data, rendered once and kept in the feed cache between
+    changes: the same for every reader of the workspace, so nothing of a session is in it."""
 
-    sections: list[CategorySection]
-    total: int
-    facets: Facets
-    account_options: Markup  # a workspace can have thousands: rendered once, not per request
+    body: bytes  # tabs, quick views, filters and sections (templates/_feed_body.html), UTF-8
+    has_sections: bool
+    progress: Progress  # its call count heads the page; empty pages count afresh
 
 
 def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
@@ -139,14 +139,38 @@ def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
     groups = feed_groups(session=session, workspace_id=workspace_id, kind=query.mention_kind,
                          filters=query.filters(), sort=query.sort, now=now)
     offered = facets(session=session, workspace_id=workspace_id, kind=query.mention_kind)
-    return FeedView(
-        sections=sections(session=session, workspace_id=workspace_id, groups=groups,
-                          query=query, now=now),
-        total=sum(len(g.themes) for g in groups), facets=offered,
+    shown = sections(session=session, workspace_id=workspace_id, groups=groups, query=query,
+                     now=now)
+    body = templates.env.get_template("_feed_body.html").render(
+        query=query, sections=shown, total=sum(len(g.themes) for g in groups), tabs=KIND_TABS,
+        sorts=SORTS, outcomes=OUTCOMES, presets=presets(query, now.date()), facets=offered,
         account_options=Markup("").join(
             Markup('<option value="{0}"{1}>{0}</option>').format(
                 a, Markup(" selected") if a == query.account else "")
             for a in offered.accounts))
+    return FeedView(body=body.encode(), has_sections=bool(shown),
+                    progress=progress(session=session, workspace_id=workspace_id))
+
+
+def view_key(workspace_id: int, feed_version: int, query: FeedQuery, now: datetime) -> tuple:
+    """The feed cache's key of a page view; the day too: the quick views' ranges end today."""
+    return ("page", workspace_id, feed_version, query, now.date())
+
+
+# where the view goes in the page: no rendered text holds a NUL (app/db.py drops them)
+_BODY_MARK = "\x00feed-body\x00"
+
+
+def render_page(request: Request, *, query: FeedQuery, view: FeedView, progress: Progress,
+                job: Job | None) -> Response:
+    """The page around a view: what belongs to the reader's session is rendered here, and the
+    view's bytes (hundreds of KB for a large workspace) are spliced in, never re-rendered."""
+    shell = templates.TemplateResponse(request, "feed.html", {
+        "query": query, "body": Markup(_BODY_MARK), "sections": view.has_sections,
+        "tabs": KIND_TABS, "progress": progress, "job": job, "return_to": query.url(),
+    })
+    head, _, tail = shell.body.partition(_BODY_MARK.encode())
+    return HTMLResponse(head + view.body + tail)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -155,18 +179,13 @@ def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep
     query = FeedQuery.from_params(request.query_params)
     now = utcnow()
     view = cache.get_or_compute(
-        ("page", workspace.id, workspace.feed_version, query),
+        view_key(workspace.id, workspace.feed_version, query, now),
         lambda: feed_view(session=session, workspace_id=workspace.id, query=query, now=now))
-    return templates.TemplateResponse(request, "feed.html", {
-        "query": query, "sections": view.sections,
-        "total": view.total, "tabs": KIND_TABS, "sorts": SORTS,
-        "outcomes": OUTCOMES,
-        "presets": presets(query, now.date()),
-        "facets": view.facets, "account_options": view.account_options,
-        "progress": progress(session=session, workspace_id=workspace.id),
-        "job": _job(session, workspace.id, request.query_params.get("job")),
-        "return_to": query.url(),
-    })
+    return render_page(
+        request, query=query, view=view,
+        progress=view.progress if view.has_sections
+        else progress(session=session, workspace_id=workspace.id),
+        job=_job(session, workspace.id, request.query_params.get("job")))
 
 
 def with_param(url: str, name: str, value: str) -> str:

@@ -6,6 +6,7 @@ The files read in data-flow order:
   step3_polarity.py   sort cues into kept, negated ("price isn't an issue") and hedged
   step4_features.py   rule features and prototype similarities per segment
   step5_model.py      the learned model: calibrated objection confidence and category
+  step5_transformer.py  its third input: MiniLM fine-tuned on (segment, rep turn) pairs
   step6_narrowing.py  narrow an objection to the clause that states it
   step7_extractor.py  the Extractor that runs all of it and returns mentions
 Beside them: taxonomy.py (categories and prototypes a workspace can extend), prototypes.py,

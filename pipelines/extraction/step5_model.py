@@ -12,7 +12,11 @@ data/segment_model.npz (a few hundred KB, no pickle):
   pairs, logistic). The sentence vector blurs wording that decides an objection ("we can't
   justify it" vs "we can justify it"); the words alone catch some of that. Its logits are
   added to the embedding model's before Platt scaling (on dev: segment average precision 0.63
-  -> 0.68, recall at turn precision 0.85 0.38 -> 0.50).
+  -> 0.68, recall at turn precision 0.85 0.38 -> 0.50);
+- tuned: the fine-tuned MiniLM's logits (step5_transformer.py), on the segment with its rep
+  turn. Its objection logit joins the sum before Platt scaling and its category
+  log-probabilities join the category scores, each with a weight chosen on dev (0: unused,
+  and then the transformer is never loaded).
 `threshold` is the lowest confidence that makes a mention at all; `feed_threshold` is the one
 chosen on dev for precision >= 0.85, below which a mention stays on the call page but not in
 the feed.
@@ -93,11 +97,19 @@ class Lexical:
         return self._vectorizer.transform(list(texts))
 
     def objection_logits(self, texts: Sequence[str]) -> np.ndarray:
-        scores = np.asarray(self.weights(texts) @ self.objection.coef.T).reshape(-1)
-        return scores + self.objection.bias[0]
+        return self.objection_logits_of(self.weights(texts))
 
     def category_logits(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.weights(texts) @ self.category.coef.T) + self.category.bias
+        return self.category_logits_of(self.weights(texts))
+
+    # The same from weights(texts) already computed: the transform costs more than the products,
+    # so the extractor reads a batch's words once for both decisions.
+    def objection_logits_of(self, words) -> np.ndarray:
+        scores = np.asarray(words @ self.objection.coef.T).reshape(-1)
+        return scores + self.objection.bias[0]
+
+    def category_logits_of(self, words) -> np.ndarray:
+        return np.asarray(words @ self.category.coef.T) + self.category.bias
 
 
 @dataclass(frozen=True)
@@ -114,27 +126,73 @@ class SegmentModel:
     # the two disagree on different segments, the blend's weight is chosen on dev.
     prototype_weight: float = 0.0
     lexical: Lexical | None = None
+    tuned_weight: float = 0.0
+    tuned_category_weight: float = 0.0
 
-    def objection_logits(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Uncalibrated objection score: the embedding model's logit plus the lexical one."""
-        logits = self.objection.logits(inputs)[:, 0]
-        return logits + self.lexical.objection_logits(texts) if self.lexical else logits
+    @property
+    def uses_tuned(self) -> bool:
+        """Whether the fine-tuned transformer's logits are needed."""
+        return bool(self.tuned_weight or self.tuned_category_weight)
 
-    def confidence(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def objection_logits(
+        self, inputs: np.ndarray, texts: Sequence[str], tuned: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Uncalibrated objection score: the embedding model's logit plus the lexical one and
+        the weighted fine-tuned one (tuned: its objection logits, needed when its weight is
+        not 0)."""
+        return self._objection_logits(inputs, self._words(texts), tuned)
+
+    def confidence(
+        self, inputs: np.ndarray, texts: Sequence[str], tuned: np.ndarray | None = None
+    ) -> np.ndarray:
         """Calibrated probability that each row's segment (texts[k]) states an objection."""
-        a, b = self.platt
-        return sigmoid(a * self.objection_logits(inputs, texts) + b)
+        return self._confidence(inputs, self._words(texts), tuned)
 
-    def category_scores(self, inputs: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Log-probabilities of both category models plus the weighted prototype score of
-        category_inputs' evidence."""
+    def category_scores(
+        self, inputs: np.ndarray, texts: Sequence[str], tuned: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Log-probabilities of the category models plus the weighted prototype score of
+        category_inputs' evidence (tuned: the fine-tuned category logits, when weighted)."""
+        return self._category_scores(inputs, self._words(texts), tuned)
+
+    def predict(
+        self, objection_x: np.ndarray, category_x: np.ndarray, texts: Sequence[str],
+        tuned: np.ndarray | None = None, tuned_category: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """confidence() and category_scores() of the same segments, their words read once."""
+        words = self._words(texts)
+        return (self._confidence(objection_x, words, tuned),
+                self._category_scores(category_x, words, tuned_category))
+
+    def _words(self, texts: Sequence[str]):
+        return self.lexical.weights(texts) if self.lexical else None
+
+    def _objection_logits(self, inputs: np.ndarray, words, tuned: np.ndarray | None) -> np.ndarray:
+        logits = self.objection.logits(inputs)[:, 0]
+        if self.lexical:
+            logits = logits + self.lexical.objection_logits_of(words)
+        if self.tuned_weight:
+            if tuned is None:
+                raise ValueError("this model needs the fine-tuned transformer's logits")
+            logits = logits + self.tuned_weight * tuned
+        return logits
+
+    def _confidence(self, inputs: np.ndarray, words, tuned: np.ndarray | None) -> np.ndarray:
+        a, b = self.platt
+        return sigmoid(a * self._objection_logits(inputs, words, tuned) + b)
+
+    def _category_scores(self, inputs: np.ndarray, words, tuned: np.ndarray | None) -> np.ndarray:
         k = len(self.categories)
         evidence = inputs[:, -3 * k :]
         prototype = evidence[:, :k] + RULE_BONUS * evidence[:, k : 2 * k]
         prototype = prototype + TOPIC_BONUS * evidence[:, 2 * k :]
         log_p = np.log(softmax(self.category.logits(inputs)) + 1e-9)
         if self.lexical:
-            log_p = log_p + np.log(softmax(self.lexical.category_logits(texts)) + 1e-9)
+            log_p = log_p + np.log(softmax(self.lexical.category_logits_of(words)) + 1e-9)
+        if self.tuned_category_weight:
+            if tuned is None:
+                raise ValueError("this model needs the fine-tuned transformer's logits")
+            log_p = log_p + self.tuned_category_weight * np.log(softmax(tuned) + 1e-9)
         return log_p + self.prototype_weight * prototype
 
 
@@ -187,6 +245,8 @@ def save_model(model: SegmentModel, path: Path = MODEL_PATH) -> None:
         "feed_threshold": model.feed_threshold,
         "categories": list(model.categories),
         "prototype_weight": model.prototype_weight,
+        "tuned_weight": model.tuned_weight,
+        "tuned_category_weight": model.tuned_category_weight,
         "rule_features": list(RULE_FEATURES),
     }
     lexical = {}
@@ -227,6 +287,8 @@ def load_model(path: Path = MODEL_PATH) -> SegmentModel:
             category=Linear(raw["category_coef"], raw["category_bias"]),
             prototype_weight=float(meta.get("prototype_weight", 0.0)),
             lexical=_load_lexical(raw),
+            tuned_weight=float(meta.get("tuned_weight", 0.0)),
+            tuned_category_weight=float(meta.get("tuned_category_weight", 0.0)),
         )
 
 

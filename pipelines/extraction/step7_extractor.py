@@ -187,12 +187,27 @@ class Extractor:
         vectors = self._encode_unique([seg.text for segs in segments for seg in segs])
         sims = self.index.similarities(vectors)
         context_vectors = self._context_vectors(contexts)
-        results, row = [], 0
+        tuned = self._tuned_logits(segments, contexts)
+        per_doc, row = [], 0
         for k, (doc, segs) in enumerate(zip(docs, segments, strict=True)):
-            scored = self._score_doc(doc, segs, sims, vectors, row, context_vectors[k])
-            results.append(self._apply_model(scored))
+            per_doc.append(self._score_doc(doc, segs, sims, vectors, row, context_vectors[k]))
             row += len(segs)
-        return results
+        # the models run once over the batch's segments (row by row, so as if per utterance)
+        scored = iter(self._apply_model([s for doc_scored in per_doc for s in doc_scored], *tuned))
+        return [[next(scored) for _ in doc_scored] for doc_scored in per_doc]
+
+    def _tuned_logits(
+        self, segments: list[list[Span]], contexts: list[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fine-tuned transformer's logits per segment (empty when the model skips it)."""
+        pairs = [(seg.text, context) for segs, context in zip(segments, contexts, strict=True)
+                 for seg in segs]
+        if not self.model.uses_tuned:
+            n = len(pairs)
+            return np.zeros(n, dtype=np.float32), np.zeros((n, len(self.model.categories)))
+        from pipelines.extraction.step5_transformer import default_scorer
+
+        return default_scorer().logits([t for t, _ in pairs], [c for _, c in pairs])
 
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
         known = [c.strip() if c else "" for c in contexts]
@@ -238,17 +253,20 @@ class Extractor:
             for k, seg in enumerate(segs)
         ]
 
-    def _apply_model(self, scored: list[ScoredSegment]) -> list[ScoredSegment]:
+    def _apply_model(
+        self, scored: list[ScoredSegment], tuned: np.ndarray, tuned_category: np.ndarray
+    ) -> list[ScoredSegment]:
         if not scored:
             return scored
         vectors = np.stack([s.vector for s in scored])
         contexts = np.stack([s.context_vector for s in scored])
         texts = [s.segment.text for s in scored]
-        confidence = self.model.confidence(
-            objection_inputs(vectors, contexts, [s.features for s in scored]), texts
+        evidence = self._model_evidence([s.evidence for s in scored])
+        confidence, categories = self.model.predict(
+            objection_inputs(vectors, contexts, [s.features for s in scored]),
+            category_inputs(vectors, evidence),
+            texts, tuned, tuned_category,
         )
-        evidence = np.stack([self.model_evidence(s.evidence) for s in scored])
-        categories = self.model.category_scores(category_inputs(vectors, evidence), texts)
         return [
             replace(s, confidence=float(p), category_scores=tuple(map(float, c)))
             for s, p, c in zip(scored, confidence, categories, strict=True)
@@ -256,11 +274,18 @@ class Extractor:
 
     def model_evidence(self, evidence: CategoryEvidence) -> np.ndarray:
         """Similarity, rule and topic evidence in the model's category order (0 if absent)."""
+        return self._model_evidence([evidence])[0]
+
+    def _model_evidence(self, evidence: list[CategoryEvidence]) -> np.ndarray:
+        """model_evidence of many segments as the rows of one array."""
         columns = [self.names.index(n) if n in self.names else -1 for n in self.model.categories]
+        known = np.array([c >= 0 for c in columns])
+        take = np.array([max(c, 0) for c in columns], dtype=np.intp)
         parts = []
-        for values in (evidence.similarity, evidence.rule, evidence.topic):
-            parts.append([float(values[c]) if c >= 0 else 0.0 for c in columns])
-        return np.asarray(parts, dtype=np.float32).reshape(-1)
+        for field in ("similarity", "rule", "topic"):
+            values = np.stack([getattr(e, field) for e in evidence]).astype(np.float32)
+            parts.append(np.where(known, values[:, take], np.float32(0.0)))
+        return np.hstack(parts)
 
     def _evidence(self, similarity: np.ndarray, cues: SegmentCues) -> CategoryEvidence:
         rule = np.zeros(len(self.names))

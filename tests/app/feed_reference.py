@@ -70,7 +70,8 @@ def reference_feed_page(*, session: Session, workspace_id: int, kind: str, filte
     groups = build_categories(session=session, workspace_id=workspace_id,
                               kind=FEED_KINDS[kind], filters=filters, sort=sort, now=now)
     items = {t.cluster.id: t for g in groups for t in g.themes}
-    ranked = [items[cid] for cid in order({cid: t.score for cid, t in items.items()}, sort)]
+    ranked = [items[cid] for cid in order({cid: t.score for cid, t in items.items()}, sort,
+                                          {cid: len(t.rows) for cid, t in items.items()})]
     page = ranked[offset:offset + limit]
     more = offset + limit < len(ranked)
     return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=quotes)

@@ -18,8 +18,10 @@ from sqlmodel import Session, select
 
 from app.services import rollups
 from app.services.feed import FeedFilters
+from app.services.feed_stats import weekly_mentions
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
+from app.web.sparkline import WEEKS, weekly_counts
 from models import Call, Cluster, ClusterMember, Mention, Utterance
 from tests.app.feed_reference import reference_feed_page
 
@@ -201,3 +203,29 @@ def test_the_jobs_keep_the_summaries_in_step(api):
     assert r.status_code < 300, r.text
     api.worker_run()
     same()
+
+
+@pytest.mark.parametrize("outcome", [None, "lost"])
+def test_weekly_counts_from_summaries_equal_the_mentions_dates(engine, outcome):
+    """The sparklines' weeks, summed in the database, against each member mention's call date."""
+    rng = random.Random(11)
+    with Session(engine) as session:
+        ws = get_or_create_workspace(session=session, name="weeks")
+        calls = _calls(session, rng, ws.id, 40)
+        clusters = _clusters(session, rng, ws.id)
+        _mentions(session, rng, calls, clusters)
+        rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
+        session.commit()
+        ids = [c.id for c in clusters["objection"]]
+        got = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
+                              filters=FeedFilters(outcome=outcome), cluster_ids=ids, now=NOW,
+                              weeks=WEEKS)
+        rows = session.exec(select(ClusterMember.cluster_id, Call)
+                            .join(Mention, Mention.id == ClusterMember.mention_id)
+                            .join(Call, Call.id == Mention.call_id)
+                            .where(Mention.kind == "objection")).all()
+    for cid in ids:
+        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
+                 if member == cid and outcome in (None, call.outcome)]
+        assert got[cid] == weekly_counts(dates, now=NOW, weeks=WEEKS), cid
+    assert sum(map(sum, got.values())) > 0

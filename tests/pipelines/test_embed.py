@@ -10,7 +10,14 @@ import pytest
 import torch
 
 from pipelines import onnx_export
-from pipelines.embed import OnnxEmbedder, SentenceEmbedder, VectorCache
+from pipelines.embed import (
+    LENGTH_EXTRA,
+    LENGTH_SLACK,
+    OnnxEmbedder,
+    SentenceEmbedder,
+    VectorCache,
+    length_batches,
+)
 from pipelines.nlp_models import load_embedder, load_sentence_model, sentence_model_path
 
 
@@ -97,6 +104,18 @@ def test_onnx_vectors_agree_with_sentence_transformers_on_demo_calls(onnx_embedd
     np.fill_diagonal(theirs_sim, -1)
     assert (ours_sim.argmax(1) == theirs_sim.argmax(1)).mean() >= 0.98
     assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_length_batches_hold_every_row_once_with_similar_lengths():
+    lengths = [3, 40, 5, 12, 4, 41, 90, 6, 13, 5] * 20
+    batches = length_batches(lengths, batch_size=8)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        shortest, longest = min(lengths[i] for i in batch), max(lengths[i] for i in batch)
+        assert len(batch) <= 8 and longest <= shortest * LENGTH_SLACK + LENGTH_EXTRA
+    # a short text never waits in a batch of long ones: 3-6 tokens share batches, 90 stands alone
+    assert [lengths[i] for i in batches[0]] == [3] * 8
+    assert {lengths[i] for i in batches[-1]} == {90}
 
 
 @pytest.mark.slow

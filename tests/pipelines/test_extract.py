@@ -489,6 +489,58 @@ def test_lexical_model_round_trips_and_reads_the_words(tmp_path):
     assert np.allclose(loaded.confidence(x, texts), model.confidence(x, texts))
 
 
+def test_tuned_weights_round_trip_and_are_required_when_set(tmp_path):
+    model = replace(blank_model(4, ("price", "timing")), tuned_weight=0.5,
+                    tuned_category_weight=1.0)
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert (loaded.tuned_weight, loaded.tuned_category_weight) == (0.5, 1.0)
+    x = np.zeros((2, 8 + len(RULE_FEATURES)))
+    texts = ["too pricey", "sounds good"]
+    with pytest.raises(ValueError, match="fine-tuned"):
+        loaded.confidence(x, texts)
+    tuned = np.array([4.0, -4.0])
+    logits = loaded.objection_logits(x, texts, tuned)
+    assert np.allclose(logits - blank_model(4, ("price", "timing")).objection_logits(x, texts),
+                       [2.0, -2.0])
+    scores = loaded.category_scores(np.zeros((2, 4 + 6)), texts, np.array([[3.0, 0.0], [0.0, 3.0]]))
+    assert list(scores.argmax(1)) == [0, 1]
+
+
+@pytest.mark.slow
+def test_tuned_transformer_splits_minilm_at_layer_four_without_changing_it():
+    """Layers 1-4 cached, then the (untrained) top layers: the same states as the whole
+    shipped model on the segment pair, up to the float16 cache."""
+    import torch
+
+    from pipelines.extraction.step5_transformer import (
+        batch_tensors,
+        cache_pairs,
+        head_class,
+        load_base,
+        pair_ids,
+    )
+
+    bert, tokenizer = load_base()
+    texts, contexts = ["We can't afford it this year.", "ok"], ["What's your budget?", None]
+    rows = pair_ids(tokenizer, texts, contexts)
+    assert rows[1][0] == [tokenizer.token_to_id("[CLS]"), rows[1][0][1],
+                          tokenizer.token_to_id("[SEP]")]
+    assert 1 in rows[0][1] and set(rows[1][1]) == {0}
+    head = head_class()(bert).eval()
+    with torch.inference_mode():
+        pooled = head.pooled(*batch_tensors(cache_pairs(bert, tokenizer, texts, contexts), [0, 1]))
+        width = max(len(ids) for ids, _ in rows)
+        ids = torch.tensor([r[0] + [0] * (width - len(r[0])) for r in rows])
+        types = torch.tensor([r[1] + [0] * (width - len(r[1])) for r in rows])
+        mask = torch.tensor([[1] * len(r[0]) + [0] * (width - len(r[0])) for r in rows])
+        full = bert(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
+        own = (mask * (types == 0)).unsqueeze(-1).float()
+        expected = (full * own).sum(1) / own.sum(1)
+    assert torch.allclose(pooled, expected, atol=3e-3)
+
+
 def test_shipped_model_thresholds_are_ordered():
     model = load_model()
     assert 0.0 < model.threshold <= model.feed_threshold < 1.0

@@ -146,7 +146,7 @@ def test_a_confident_quote_wins_over_an_equally_central_unsure_one():
 @pytest.mark.parametrize("fragment", [
     "Some of our invoices", "With the grant timing", "Already signed off by their legal",
     "Anything over twenty-five thousand", "If we commit to three years", "Goes to the board",
-    "Find out in April it doesn't work",
+    "Find out in April it doesn't work", "The scripts we already have",
 ])
 def test_demo_fragments_do_not_read_alone(nlp, fragment):
     assert reads_alone(nlp(fragment)) == 0.0
@@ -159,6 +159,27 @@ def test_demo_fragments_do_not_read_alone(nlp, fragment):
 ])
 def test_clauses_that_name_a_theme_read_alone(nlp, clause, grade):
     assert reads_alone(nlp(clause)) == grade
+
+
+@pytest.mark.slow
+def test_a_question_reads_no_better_than_a_noun_phrase(nlp):
+    # a demo implementation theme was labelled "Help with an integration?"
+    assert reads_alone(nlp("Help with an integration?")) == 0.3
+    assert reads_alone(nlp("What happens to our data?")) == 0.3
+    assert reads_alone(nlp("I don't have the people for an integration project")) == 1.0
+
+
+def test_a_clause_ending_on_a_word_that_points_back_loses_to_one_that_says_it_all():
+    # a demo theme was labelled "I'm already maintaining nine of them"
+    # two clauses of one quote, alike in every other way: the first would win the tie
+    texts = ["we already maintain nine of them, we can't maintain another tool"]
+    X = np.array([[1.0, 0.0]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["maintain"])
+    assert label == "We can't maintain another tool"
+    # with nothing better it still beats keywords
+    alone = cluster_label(["We're paying double compared with them"], X[:1], np.array([1.0, 0.0]),
+                          ["double", "paying"])
+    assert alone == "We're paying double compared with them"
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from pipelines.rank import MentionStat, order, score_cluster, score_clusters
+from pipelines.rank import MentionStat, explain, order, score_cluster, score_clusters
 
 NOW = datetime(2026, 11, 25)
 
@@ -48,3 +48,16 @@ def test_emerging_flag_needs_new_growth_across_calls():
 def test_order_is_stable_on_ties():
     rows = [_stat(7, 1, 1), _stat(3, 2, 1)]
     assert order(score_clusters(rows, now=NOW)) == [3, 7]
+
+
+def test_equal_scores_go_by_mentions_shown_then_id():
+    # two themes with no confident mention score alike; the one raised more often comes first
+    scores = score_clusters([_stat(7, 1, 1), _stat(3, 2, 1)], now=NOW)
+    assert order(scores, shown={7: 12, 3: 4}) == [7, 3]
+    assert order(scores, shown={7: 4, 3: 4}) == [3, 7]
+
+
+def test_a_theme_without_confident_mentions_says_why_it_ranks_low():
+    why = explain(score_cluster([], now=NOW, p0=0.0), 12)
+    assert "none of its 12 mentions is a confident objection" in why
+    assert why.startswith("Ranked after every theme with a confident mention")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipelines.cluster import ClusterConfig
-from pipelines.themes import extend_themes, find_themes, keep_spread
+from pipelines.themes import evict_unlikely, extend_themes, find_themes, keep_spread
 from tests.pipelines.test_cluster import around, random_directions
 
 PCA = ClusterConfig(reducer="pca")
@@ -59,9 +59,23 @@ def test_order_of_rows_does_not_matter(seed):
     np.testing.assert_array_equal(again.labels, first.labels[perm])
 
 
+def test_an_unlikely_member_far_from_its_theme_leaves_it():
+    # eight rows on the theme's point, two at cosine ~0.4 from its centroid
+    X = np.array([[1.0, 0.0, 0.0]] * 8 + [[0.3, 0.95, 0.0], [0.3, 0.0, 0.95]], dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    labels = np.zeros(10, dtype=np.int64)
+    # row 8 is more likely small talk than an objection, row 9 likely an objection
+    confidences = np.array([0.9] * 8 + [0.28, 0.8])
+    assert evict_unlikely(X, labels, confidences, 0.5).tolist() == [0] * 8 + [-1, 0]
+    # as close as an adopted row must be, an unlikely mention stays
+    assert evict_unlikely(X, labels, confidences, 0.3).tolist() == [0] * 10
+
+
 def test_mismatched_inputs_are_refused():
     with pytest.raises(ValueError):
         find_themes(np.zeros((2, 4)), ["a"], [1, 2])
+    with pytest.raises(ValueError):
+        find_themes(np.zeros((2, 4)), ["a", "a"], [1, 2], confidences=[0.9])
 
 
 def test_a_warm_start_places_new_rows_keeps_old_ones_and_numbers():

@@ -125,6 +125,36 @@ def fit_embedding_mlp(train: Segments, dev: Segments) -> Predictor:
     return predict
 
 
+def fit_minilm_tuned(train: Segments, dev: Segments) -> Predictor:
+    """MiniLM with layers 5-6 and a head fine-tuned on (segment, rep turn) pairs
+    (training/finetune.py, its logits stored by that run); Platt-scaled on dev."""
+    from pipelines.extraction.training.finetune import stored_logits
+
+    a, b = fit_platt(stored_logits(dev.texts)[0], dev.label)
+
+    def predict(segs: Segments) -> Predictions:
+        objection, category = stored_logits(segs.texts)
+        return Predictions(1.0 / (1.0 + np.exp(-(a * objection + b))), category.argmax(1))
+
+    return predict
+
+
+def fit_lexical_tuned(train: Segments, dev: Segments) -> Predictor:
+    """embedding+lexical with the fine-tuned MiniLM's logits added, weights chosen on dev
+    (training/fit.py: what `make train-extractor` ships when the transformer is trained)."""
+    from pipelines.extraction.training.finetune import stored_logits
+
+    model = fit_model(train, dev, tuned=stored_logits(dev.texts))
+
+    def predict(segs: Segments) -> Predictions:
+        tuned, tuned_category = stored_logits(segs.texts)
+        confidence = model.confidence(segs.objection_x, segs.texts, tuned)
+        scores = model.category_scores(segs.category_x, segs.texts, tuned_category)
+        return Predictions(confidence, scores.argmax(1))
+
+    return predict
+
+
 def fit_rules_lr(train: Segments, dev: Segments) -> Predictor:
     """Ablation: the same logistic regression on the rule features alone, refitted."""
     rules = slice(train.objection_x.shape[1] - len(RULE_FEATURES), None)
@@ -183,4 +213,6 @@ CANDIDATES: dict[str, Callable[[Segments, Segments], Predictor]] = {
     "embedding-lr": fit_embedding_lr,
     "embedding-mlp": fit_embedding_mlp,
     "embedding+lexical": fit_embedding_lexical_lr,
+    "minilm-tuned": fit_minilm_tuned,
+    "emb+lex+tuned": fit_lexical_tuned,
 }

@@ -67,12 +67,21 @@ def figures(segs: Segments, preds: Predictions, threshold: float) -> Figures:
     )
 
 
-def compare(splits: dict[str, Segments]) -> list[tuple[str, str, float, str, Figures]]:
-    """(candidate, operating point, threshold, split, figures) rows."""
+def compare(
+    splits: dict[str, Segments], names: list[str] | None = None
+) -> list[tuple[str, str, float, str, Figures]]:
+    """(candidate, operating point, threshold, split, figures) rows (of the named candidates,
+    all when None)."""
     rows = []
     for name, fit in CANDIDATES.items():
+        if names and name not in names:
+            continue
         print(f"fitting {name} ...", flush=True)
-        predict = fit(splits["train"], splits["dev"])
+        try:
+            predict = fit(splits["train"], splits["dev"])
+        except (FileNotFoundError, LookupError) as exc:  # the tuned candidates' logits
+            print(f"  skipped: {exc}")
+            continue
         dev_preds = predict(splits["dev"])
         points = {
             "best-F1": best_f1_threshold(splits["dev"], dev_preds.confidence),
@@ -94,9 +103,13 @@ def print_rows(rows: list[tuple[str, str, float, str, Figures]]) -> None:
 
 
 def main() -> None:
+    import argparse
+
     from pipelines.extraction.training.data import split_segments
 
-    print_rows(compare(split_segments()))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="candidates to fit (all when none)")
+    print_rows(compare(split_segments(), parser.parse_args().names or None))
 
 
 if __name__ == "__main__":

@@ -96,13 +96,16 @@ def _all_classes(model: Linear, classes: np.ndarray) -> Linear:
 BLEND_GRID = (0.0, 2.0, 5.0, 10.0, 20.0, 40.0)
 
 
-def prototype_weight(model: SegmentModel, dev: Segments) -> float:
+def prototype_weight(
+    model: SegmentModel, dev: Segments, tuned: np.ndarray | None = None
+) -> float:
     """The blend weight with the best category accuracy on dev's positive segments."""
     positives = dev.rows(dev.label == 1)
+    tuned_positive = None if tuned is None else tuned[dev.label == 1]
 
     def accuracy(weight: float) -> float:
         scores = replace(model, prototype_weight=weight).category_scores(
-            positives.category_x, positives.texts
+            positives.category_x, positives.texts, tuned_positive
         )
         return float(np.mean(scores.argmax(1) == positives.category))
 
@@ -160,9 +163,43 @@ def _category_accuracy(lexical: Lexical, dev: Segments) -> float:
     return float(np.mean(chosen == positives.category))
 
 
-def fit_model(train: Segments, dev: Segments, *, lexical: bool = True) -> SegmentModel:
-    """The full segment model: objection (+ lexical) + Platt + thresholds + category, all
-    chosen on dev. lexical=False gives the embedding-only model (a candidate)."""
+TUNED_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
+
+
+def tuned_weights(
+    model: SegmentModel, dev: Segments, tuned: tuple[np.ndarray, np.ndarray]
+) -> SegmentModel:
+    """The fine-tuned transformer's two weights: the objection one by dev average precision of
+    the summed logits, the category one by dev accuracy on positive segments."""
+    base = model.objection_logits(dev.objection_x, dev.texts)
+    ap = {w: average_precision_score(dev.label, base + w * tuned[0]) for w in TUNED_GRID}
+    positives = dev.rows(dev.label == 1)
+    tuned_positive = tuned[1][dev.label == 1]
+
+    def accuracy(weight: float) -> float:
+        scores = replace(model, tuned_category_weight=weight).category_scores(
+            positives.category_x, positives.texts, tuned_positive
+        )
+        return float(np.mean(scores.argmax(1) == positives.category))
+
+    for w in TUNED_GRID:
+        print(f"  tuned weight {w:<5} dev AP (summed) {ap[w]:.3f}  "
+              f"dev category accuracy {accuracy(w):.3f}")
+    return replace(model, tuned_weight=max(TUNED_GRID, key=ap.__getitem__),
+                   tuned_category_weight=max(TUNED_GRID, key=accuracy))
+
+
+def fit_model(
+    train: Segments,
+    dev: Segments,
+    *,
+    lexical: bool = True,
+    tuned: tuple[np.ndarray, np.ndarray] | None = None,
+) -> SegmentModel:
+    """The full segment model: objection (+ lexical, + fine-tuned transformer) + Platt +
+    thresholds + category, all chosen on dev. lexical=False gives the embedding-only model (a
+    candidate); tuned holds the fine-tuned transformer's (objection, category) logits on dev's
+    segments, None to leave it out."""
     train, dev = without_context(train), without_context(dev)
     objection, _ = fit_objection(train, dev)
     model = SegmentModel(  # calibration and thresholds are fitted below, on this model's logits
@@ -174,24 +211,43 @@ def fit_model(train: Segments, dev: Segments, *, lexical: bool = True) -> Segmen
         category=fit_category(train, dev),
         lexical=fit_lexical(train, dev, objection) if lexical else None,
     )
-    platt = fit_platt(model.objection_logits(dev.objection_x, dev.texts), dev.label)
+    if tuned is not None:
+        model = tuned_weights(model, dev, tuned)
+    dev_tuned = None if tuned is None else tuned[0]
+    platt = fit_platt(model.objection_logits(dev.objection_x, dev.texts, dev_tuned), dev.label)
     model = replace(model, platt=platt)
-    confidence = model.confidence(dev.objection_x, dev.texts)
+    confidence = model.confidence(dev.objection_x, dev.texts, dev_tuned)
     feed = precision_threshold(dev, confidence, FEED_PRECISION)
     threshold = min(best_f1_threshold(dev, confidence), feed)
     print(f"  thresholds: mention {threshold:.3f}  feed {feed:.3f}")
     model = replace(model, threshold=threshold, feed_threshold=feed)
-    return replace(model, prototype_weight=prototype_weight(model, dev))
+    dev_category = None if tuned is None else tuned[1]
+    return replace(model, prototype_weight=prototype_weight(model, dev, dev_category))
+
+
+def dev_tuned_logits(turns, dev: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """The stored fine-tuned transformer's logits on dev's segments."""
+    from pipelines.extraction.step5_transformer import TUNED_PATH, TunedScorer
+
+    if not TUNED_PATH.exists():
+        raise FileNotFoundError(f"{TUNED_PATH} is missing: run `make train-tuned`")
+    contexts = [turns[int(k)].context for k in dev.turn]
+    return TunedScorer().logits(list(dev.texts), contexts)
 
 
 def main() -> None:
-    from pipelines.extraction.training.data import split_segments
+    from pipelines.extraction.training.data import all_segments, by_split
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--tuned", action="store_true",
+                        help="add the fine-tuned transformer (`make train-tuned` first); not "
+                             "shipped: it reads negated concerns as objections")
     args = parser.parse_args()
-    splits = split_segments()
-    model = fit_model(splits["train"], splits["dev"])
+    turns, segments = all_segments()
+    splits = by_split(turns, segments)
+    tuned = dev_tuned_logits(turns, splits["dev"]) if args.tuned else None
+    model = fit_model(splits["train"], splits["dev"], tuned=tuned)
     save_model(model, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)")
 

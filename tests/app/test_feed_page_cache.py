@@ -1,0 +1,123 @@
+"""The feed page keeps its shared part in the feed cache: readers of a workspace share it, yet
+each keeps their own session's bits, and a new feed version or an empty workspace is never
+shown from a stale copy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.db import session_scope
+from app.services import rollups
+from app.web.deps import page_workspace
+from models import ApiKey, Cluster
+from models.base import utcnow
+from tests.app.factories import transcript
+from tests.app.test_feed_hits import _fill
+
+SHARED = re.compile(r'<nav class="tabs".*</main>', re.DOTALL)
+
+
+def _signed_in(api, headers: dict[str, str]) -> TestClient:
+    client = TestClient(api.client.app, follow_redirects=False)
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    key = headers["Authorization"].removeprefix("Bearer ")
+    assert client.post("/login", data={"csrf": csrf, "api_key": key, "next": "/"}).is_redirect
+    return client
+
+
+def _csrf(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf" value="([^"]+)"', html))
+
+
+def test_two_readers_share_the_feed_but_not_their_sessions(api):
+    _fill(api)
+    first = _signed_in(api, api.headers).get("/").text
+    second = _signed_in(api, api.new_key("acme")).get("/").text
+    assert "category-section" in first
+    assert SHARED.search(first).group() == SHARED.search(second).group()
+    mine, theirs = _csrf(first), _csrf(second)
+    assert len(mine) == len(theirs) == 1 and mine != theirs
+
+
+def test_other_workspaces_never_see_the_shared_part(api):
+    _fill(api)
+    assert "category-section" in _signed_in(api, api.headers).get("/").text
+    other = _signed_in(api, api.new_key("globex")).get("/").text
+    assert "category-section" not in other and "No calls yet" in other
+
+
+def test_a_new_feed_version_shows_at_once(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    assert "Renamed theme" not in reader.get("/").text
+    with Session(api.client.app.state.engine) as session:
+        cluster = session.exec(select(Cluster).where(
+            Cluster.workspace_id == api.workspace_id, Cluster.kind == "objection",
+            Cluster.active.is_(True))).first()
+        cluster.label = "Renamed theme"
+        session.add(cluster)
+        rollups.touch(session=session, workspace_id=api.workspace_id)
+        session.commit()
+    assert "Renamed theme" in reader.get("/").text
+
+
+def test_an_empty_feed_counts_its_calls_afresh(api):
+    reader = _signed_in(api, api.headers)
+    assert "No calls yet" in reader.get("/").text
+    posted = api.client.post("/v1/calls", headers=api.headers,
+                             json=transcript("p-1", ["Too expensive for us."]))
+    assert posted.status_code == 202
+    assert "Calls are being processed" in reader.get("/").text
+
+
+def test_the_filters_and_quick_views_follow_the_query(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    lost = reader.get("/?outcome=lost").text
+    assert re.search(r'<option value="lost"\s+selected>', lost)
+    assert not re.search(r'<option value="lost"\s+selected>', reader.get("/").text)
+    with session_scope(api.client.app.state.engine) as session:
+        rollups.touch(session=session, workspace_id=api.workspace_id)
+    assert reader.get("/?outcome=lost").text.count("category-section") == \
+        lost.count("category-section")
+
+
+def _route_off(api) -> None:
+    """From here on the page's route fails loudly: only the fast path can answer."""
+    def refuse():
+        raise AssertionError("the route ran")
+    api.client.app.dependency_overrides[page_workspace] = refuse
+
+
+def test_a_repeated_view_is_served_without_the_route(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    first = reader.get("/?sort=calls")
+    _route_off(api)
+    again = reader.get("/?sort=calls")
+    assert again.status_code == 200 and again.text == first.text
+    assert dict(again.headers) == dict(first.headers)  # security headers, Vary: Cookie
+    assert again.headers["cache-control"] == "no-store"
+    with pytest.raises(AssertionError, match="the route ran"):
+        reader.get("/?sort=trend")  # never viewed: the route's
+    with pytest.raises(AssertionError, match="the route ran"):
+        reader.get("/?sort=calls&job=1")  # a rebuild's progress is read afresh
+
+
+def test_a_revoked_key_signs_the_page_out_at_once(api):
+    _fill(api)
+    reader = _signed_in(api, api.headers)
+    assert reader.get("/").status_code == 200
+    assert reader.get("/").status_code == 200  # a fast-path hit
+    with session_scope(api.client.app.state.engine) as session:
+        for key in session.exec(select(ApiKey).where(
+                ApiKey.workspace_id == api.workspace_id)).all():
+            key.revoked_at = utcnow()
+            session.add(key)
+    gone = reader.get("/")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
