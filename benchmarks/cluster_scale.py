@@ -1,7 +1,7 @@
 """Clustering and rebuilds at 10k and 100k mentions: time, peak memory, quality, stability.
 
     python benchmarks/cluster_scale.py [--sizes 10000,100000] [--full-fit] [--rebuild]
-                                       [--stability]
+                                       [--database URL] [--skip-clustering] [--stability]
 
 The corpora are synthetic but built from real text: rows sampled (with replacement) from the
 BANKING77 train embeddings, each moved by Gaussian noise of norm ~0.3 (cosine ~0.96 to its source)
@@ -15,10 +15,13 @@ process's own (the interpreter, numpy, scikit-learn, hdbscan and umap included, 
   seconds, peak RSS, clusters, coverage, NMI to the gold intents;
 - --full-fit: the same rows fitted whole (`fit_sample=None`), and the NMI between the two
   clusterings (noise counted as one more cluster): theme quality against the full fit;
-- --rebuild: `rebuild_kind` on a SQLite file holding the n mentions as one kind without
-  categories (one group of n rows: the worst case; categories split it), twice in one fresh
-  process: a first build (with numba's compilation where UMAP runs), then a rebuild over its
-  clusters (ids matched, clusters updated);
+- --rebuild: `rebuild_kind` on a database (a temporary SQLite file, or --database URL, e.g.
+  postgresql://postgres@127.0.0.1:5432/test_rebuild, whose public schema is emptied) holding the
+  n mentions as one kind without categories (one group of n rows: the worst case; categories
+  split it), three times in one fresh process: a first build (with numba's compilation where
+  UMAP runs), a refit over its clusters (ids matched, clusters updated), then, after WARM_SHARE
+  more mentions arrived, a rebuild left to decide (a warm start from WARM_START_MIN mentions up);
+  peak RSS is the process's so far, load the 1-minute load average after the step;
 - --stability: the same rows shuffled must give the very same labels; then 10% new mentions
   arrive and match_clusters says how many cluster ids survive.
 """
@@ -26,6 +29,7 @@ process's own (the interpreter, numpy, scikit-learn, hdbscan and umap included, 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -45,6 +49,8 @@ from pipelines.cluster_identity import PrevCluster, match_clusters
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/eval/banking77/train.csv"
 NOISE_NORM = 0.3
 NEW_SHARE = 0.1
+# mentions added before the warm-start step of --rebuild: under REFIT_SHARE
+WARM_SHARE = 0.05
 MENTIONS_PER_CALL = 50
 
 
@@ -58,6 +64,16 @@ def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.nd
 
 
 def max_rss_mb() -> float:
+    """This process's peak RSS. getrusage's also counts the parent's peak before the spawn
+    (Linux keeps it across the exec): 1.7 GB where a 100k rebuild itself peaked under 1 GB,
+    the parent having made the synthetic corpus in float64. /proc's VmHWM is the process's own."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
@@ -113,72 +129,120 @@ def measure_clustering(path: Path, gold: np.ndarray, full_fit: bool) -> ClusterR
     return result
 
 
+def _fresh_database(db_url: str) -> None:
+    """An empty PostgreSQL schema (everything of an earlier size goes); a SQLite file is new."""
+    if not db_url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def _write_workspace(db_url: str, path: str, texts: list[str]) -> None:
     """A workspace of len(texts) objection mentions with the vectors at path, MENTIONS_PER_CALL
     per call (one utterance each); bulk inserts, not timed."""
-    from sqlalchemy import insert
     from sqlmodel import Session
 
     from app.db import make_engine, migrate
-    from models import Call, Mention, Utterance, Workspace
+    from models import Workspace
+
+    _fresh_database(db_url)
+    engine = make_engine(db_url)
+    migrate(engine)
+    with Session(engine) as session:
+        session.add(Workspace(name="scale"))
+        session.commit()
+    engine.dispose()
+    _add_mentions(db_url, path, texts)
+
+
+def _add_mentions(db_url: str, path: str, texts: list[str]) -> None:
+    """The vectors at path as new objection mentions of workspace 1, on calls of their own."""
+    from sqlalchemy import insert
+    from sqlmodel import Session, func, select
+
+    from app.db import make_engine
+    from models import Call, Mention, Utterance
     from pipelines.vectors import pack
 
     X = np.load(path)
     engine = make_engine(db_url)
-    migrate(engine)
-    calls = (len(X) + MENTIONS_PER_CALL - 1) // MENTIONS_PER_CALL
     with Session(engine) as session:
-        ws = Workspace(name="scale")
-        session.add(ws)
-        session.flush()
+        first = session.exec(select(func.coalesce(func.max(Call.id), 0))).one() + 1
+        calls = (len(X) + MENTIONS_PER_CALL - 1) // MENTIONS_PER_CALL
         session.execute(insert(Call), [
-            {"id": c + 1, "workspace_id": ws.id, "external_id": f"c{c}", "content_hash": "-",
-             "raw_payload": "", "status": "processed"} for c in range(calls)])
+            {"id": first + c, "workspace_id": 1, "external_id": f"c{first + c}",
+             "content_hash": "-", "raw_payload": "", "status": "processed"}
+            for c in range(calls)])
         session.execute(insert(Utterance), [
-            {"id": c + 1, "workspace_id": ws.id, "call_id": c + 1, "idx": 0, "speaker": "Jo",
+            {"id": first + c, "workspace_id": 1, "call_id": first + c, "idx": 0, "speaker": "Jo",
              "text": "-"} for c in range(calls)])
-        session.execute(insert(Mention), [
-            {"workspace_id": ws.id, "call_id": i // MENTIONS_PER_CALL + 1,
-             "utterance_id": i // MENTIONS_PER_CALL + 1, "kind": "objection", "text": text,
-             "start_char": 0, "end_char": len(text), "speaker": "Jo", "key_phrases": [],
-             "embedding": pack(X[i])} for i, text in enumerate(texts)])
+        for start in range(0, len(X), 10_000):
+            session.execute(insert(Mention), [
+                {"workspace_id": 1, "call_id": first + i // MENTIONS_PER_CALL,
+                 "utterance_id": first + i // MENTIONS_PER_CALL, "kind": "objection",
+                 "text": texts[i], "start_char": 0, "end_char": len(texts[i]), "speaker": "Jo",
+                 "key_phrases": [], "embedding": pack(X[i])}
+                for i in range(start, min(start + 10_000, len(X)))])
         session.commit()
     engine.dispose()
 
 
-def _rebuilds(db_url: str) -> list[tuple[Seconds, float, int]]:
-    """A first build, then a rebuild, in one process: (seconds, RSS so far, members) each."""
+REBUILD_STEPS = (("first build", True), ("refit", True), (f"+{WARM_SHARE:.0%}", None))
+
+
+def _rebuilds(db_url: str, new_path: str,
+              new_texts: list[str]) -> list[tuple[str, Seconds, float, int, float]]:
+    """A first build, a refit over its clusters (ids matched), then, once WARM_SHARE more
+    mentions arrived (not timed), a rebuild left to decide (a warm start at and above
+    WARM_START_MIN mentions): (what it did, seconds, peak RSS so far, members, load) each, in
+    one process."""
     from sqlmodel import Session, func, select
 
     from app.db import make_engine
     from app.jobs.rebuild import rebuild_kind
+    from app.jobs.warm_start import last_fit
     from models import ClusterMember
 
     engine = make_engine(db_url)
     steps = []
-    for _ in range(2):
+    for name, refit in REBUILD_STEPS:
+        if refit is None:
+            _add_mentions(db_url, new_path, new_texts)
         start, cpu = time.perf_counter(), time.process_time()
         with Session(engine) as session:
-            rebuild_kind(session=session, workspace_id=1, kind="objection", job_id=None)
+            fitted = last_fit(session=session, workspace_id=1, kind="objection")
+            rebuild_kind(session=session, workspace_id=1, kind="objection", job_id=None,
+                         refit=refit)
             session.commit()
             members = session.exec(select(func.count(ClusterMember.mention_id))).one()
+            if refit is None:  # a warm start records no fit
+                warm = last_fit(session=session, workspace_id=1, kind="objection") == fitted
+                name += ", warm start" if warm else ", refit"
         seconds = Seconds(time.perf_counter() - start, time.process_time() - cpu)
-        steps.append((seconds, max_rss_mb(), int(members)))
+        steps.append((name, seconds, max_rss_mb(), int(members), os.getloadavg()[0]))
     engine.dispose()
     return steps
 
 
-def measure_rebuild(path: Path, texts: list[str]) -> None:
+def measure_rebuild(path: Path, texts: list[str], new_path: Path, new_texts: list[str],
+                    database: str | None) -> None:
     """The first step includes numba's compilation where UMAP runs (a process's first use)."""
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite:///{tmp}/scale.db"
+        db_url = database or f"sqlite:///{tmp}/scale.db"
+        where = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
         in_fresh_process(_write_workspace, db_url, str(path), texts)
-        steps, _, _ = in_fresh_process(_rebuilds, db_url)
-        for name, (seconds, rss, members) in zip(("first build", "rebuild"), steps,
-                                                 strict=True):
-            print(f"rebuild_kind n={len(texts):>7,} ({name}, SQLite): {seconds}  "
-                  f"peak RSS {rss:6.0f} MB  members={members:,} "
-                  f"({members / len(texts):.1%} in a theme)", flush=True)
+        steps, _, _ = in_fresh_process(_rebuilds, db_url, str(new_path), new_texts)
+        for (_, refit), (name, seconds, rss, members, load) in zip(REBUILD_STEPS, steps,
+                                                                    strict=True):
+            n = len(texts) + (len(new_texts) if refit is None else 0)
+            print(f"rebuild_kind n={n:>7,} ({name}, {where}): {seconds}  "
+                  f"peak RSS {rss:6.0f} MB  members={members:,} ({members / n:.1%} in a theme)"
+                  f"  load {load:.1f}", flush=True)
 
 
 def previous_clusters(result: ClusterResult) -> list[PrevCluster]:
@@ -218,7 +282,13 @@ def main() -> None:
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--full-fit", action="store_true", help="compare with a fit on all rows")
-    parser.add_argument("--rebuild", action="store_true", help="time rebuild_kind on SQLite")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="time rebuild_kind: a first build, a refit, a warm start")
+    parser.add_argument("--database", default=None,
+                        help="database URL for --rebuild (its public schema is emptied first "
+                             "on PostgreSQL); a temporary SQLite file when absent")
+    parser.add_argument("--skip-clustering", action="store_true",
+                        help="only the --rebuild lines, not the clustering-alone measurement")
     parser.add_argument("--stability", action="store_true", help="shuffle and growth checks")
     args = parser.parse_args()
 
@@ -233,9 +303,14 @@ def main() -> None:
             X, sources = synthetic(base, n, rng)
             path = Path(tmp) / f"x{n}.npy"
             np.save(path, X)
-            result = measure_clustering(path, gold_of[sources], args.full_fit)
+            if not args.skip_clustering or args.stability:
+                result = measure_clustering(path, gold_of[sources], args.full_fit)
             if args.rebuild:
-                measure_rebuild(path, [texts[s] for s in sources])
+                new, new_sources = synthetic(base, round(n * WARM_SHARE), rng)
+                new_path = Path(tmp) / f"new{n}.npy"
+                np.save(new_path, new)
+                measure_rebuild(path, [texts[s] for s in sources], new_path,
+                                [texts[s] for s in new_sources], args.database)
             if args.stability:
                 measure_stability(X, result, synthetic(base, int(n * NEW_SHARE), rng)[0])
 

@@ -15,12 +15,14 @@ import numpy as np
 from pipelines.cluster import (
     ClusterConfig,
     ClusterResult,
+    assign_to_centroids,
     canonical_order,
     centroids_of,
     cluster_embeddings,
     compact_labels,
     member_strength,
     merge_near_duplicates,
+    unit_rows,
 )
 
 # A theme is what "a few customers" say: at least this many mentions ...
@@ -42,16 +44,19 @@ def find_themes(
     calls: Sequence[int],
     config: ClusterConfig | None = None,
     confidences: Sequence[float] | None = None,
+    *,
+    copy: bool = True,
 ) -> ClusterResult:
     """Theme per row (-1: its category's other group), the same whatever order rows come in.
 
     Given the rows' confidences, unlikely rows far from their theme's centroid leave it.
+    copy=False lets X (float32) be made unit in place, as `unit_rows` says.
     """
     if not len(X) == len(categories) == len(calls):
         raise ValueError(f"{len(X)} rows, {len(categories)} categories, {len(calls)} calls")
     if confidences is not None and len(confidences) != len(X):
         raise ValueError(f"{len(X)} rows, {len(confidences)} confidences")
-    X = _unit(X)
+    X = unit_rows(X, copy=copy)
     if len(X) == 0:
         return ClusterResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32),
                              np.zeros((0, X.shape[1])))
@@ -67,14 +72,49 @@ def find_themes(
     return ClusterResult(labels, member_strength(X, labels, centroids), centroids)
 
 
+def extend_themes(
+    X: np.ndarray,
+    labels: np.ndarray,
+    new: np.ndarray,
+    centroids: np.ndarray,
+    calls: Sequence[int],
+    config: ClusterConfig | None = None,
+    *,
+    copy: bool = True,
+) -> ClusterResult:
+    """A warm start: the last clustering, grown by rows that arrived since, without a refit.
+
+    labels: each row's theme in the last clustering (a row of centroids), -1 for its other group;
+    new: rows that clustering never saw. New rows join the nearest centroid when similar enough,
+    as the rows outside a sampled fit do; old rows keep their theme or their other group. A theme
+    left with too few mentions or calls dissolves (-1). Numbers are kept, so theme i is still
+    centroids[i]'s; the centroids returned are the grown themes' (a zero row for a dissolved one).
+    """
+    if not len(X) == len(labels) == len(new) == len(calls):
+        raise ValueError(f"{len(X)} rows, {len(labels)} labels, {len(new)} flags, "
+                         f"{len(calls)} calls")
+    config = config or ClusterConfig()
+    X = unit_rows(X, copy=copy)
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    new = np.asarray(new, dtype=bool)
+    if len(centroids):
+        labels[new] = assign_to_centroids(X[new], centroids, config.assign_threshold)[0]
+    else:
+        labels[new] = -1
+    labels = _without_thin(labels, np.asarray(calls))
+    grown = centroids_of(X, labels) if labels.max(initial=-1) >= 0 else np.zeros((0, X.shape[1]))
+    return ClusterResult(labels, member_strength(X, labels, grown), grown)
+
+
 def evict_unlikely(X: np.ndarray, labels: np.ndarray, confidences: np.ndarray,
                    min_cosine: float) -> np.ndarray:
     """Members under UNLIKELY_BELOW whose cosine to their centroid is under min_cosine -> -1."""
     members = np.flatnonzero(labels >= 0)
     if len(members) == 0:
         return labels
-    centroids = centroids_of(X, labels)
-    sims = np.einsum("ij,ij->i", X[members], centroids[labels[members]])
+    # by blocks (member_strength): X[members] and its centroids would copy 2 x 150 MB at 100k;
+    # clipping at 0 and 1 does not move a cosine across min_cosine
+    sims = member_strength(X, labels, centroids_of(X, labels))[members]
     labels = labels.copy()
     labels[members[(confidences[members] < UNLIKELY_BELOW) & (sims < min_cosine)]] = -1
     return compact_labels(labels)
@@ -82,12 +122,17 @@ def evict_unlikely(X: np.ndarray, labels: np.ndarray, confidences: np.ndarray,
 
 def keep_spread(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
     """Clusters with fewer than MIN_THEME_MENTIONS rows or MIN_THEME_CALLS calls become -1."""
+    return compact_labels(_without_thin(labels, calls))
+
+
+def _without_thin(labels: np.ndarray, calls: np.ndarray) -> np.ndarray:
+    """keep_spread's rule, numbers kept."""
     labels = labels.copy()
     for label in np.unique(labels[labels >= 0]):
         members = labels == label
         if members.sum() < MIN_THEME_MENTIONS or len(set(calls[members])) < MIN_THEME_CALLS:
             labels[members] = -1
-    return compact_labels(labels)
+    return labels
 
 
 def _within_categories(X: np.ndarray, categories: Sequence[str | None],
@@ -115,10 +160,3 @@ def _numbered_by_size(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     mapping[ids[np.lexsort((first, -size))]] = np.arange(len(ids))
     return mapping[labels]  # noise (-1) reads the trailing -1
 
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"expected a 2-d array of embeddings, got shape {X.shape}")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.round(X / np.where(norms > 0, norms, 1.0), 6).astype(np.float32, copy=False)

@@ -7,19 +7,22 @@ ClusterMember row and shows in its category's other group.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
+from app.jobs.warm_start import last_fit, needs_refit
 from app.nlp import Models
 from app.services import rollups
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
+from pipelines.cluster import ClusterResult
 from pipelines.cluster_identity import Matching, PrevCluster, match_clusters
 from pipelines.label import cluster_label, ctfidf_keywords
-from pipelines.themes import find_themes
+from pipelines.themes import extend_themes, find_themes
 from pipelines.types import KINDS
 from pipelines.vectors import is_compact, pack, unpack, unpack_many
 
@@ -44,31 +47,39 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int | None,
-                 nlp: Any = None) -> None:
-    """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone."""
+                 nlp: Any = None, refit: bool | None = None) -> None:
+    """Re-cluster one kind; nlp (spaCy) lets labels prefer clauses that read alone.
+
+    refit None: refit when app/jobs/warm_start.py says so, else grow the last clustering with
+    the mentions that arrived since; True or False forces either.
+    """
+    started = utcnow()
     mentions, X, old_format = _load_kind(session=session, workspace_id=workspace_id, kind=kind)
     previous = _previous(session=session, workspace_id=workspace_id, kind=kind)
     if not mentions:
         _retire(session, [c for c, _ in previous.values()], job_id)
         return
-    # everything slow happens before the first write, to keep the write transaction short
-    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
-                         # only objection confidences are calibrated probabilities
-                         confidences=[m.confidence for m in mentions] if kind == "objection"
-                         else None)
+    if refit is None:
+        refit = needs_refit(session=session, workspace_id=workspace_id, kind=kind,
+                            arrivals=[m.created_at for m in mentions],
+                            has_clusters=bool(previous))
+    compacted = _compacted(mentions, X, old_format)
+    # everything slow happens before the first write, to keep the write transaction short;
+    # X is made unit in place (a second copy would cost 150 MB at 100k), so members' similarities
+    # below are cosines
+    if refit:
+        result, matching = _fit(mentions, X, previous, kind)
+    else:
+        result, matching = _warm_start(mentions, X, previous, since=last_fit(
+            session=session, workspace_id=workspace_id, kind=kind))
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels):
         if label >= 0:
             members[int(label)].append(i)
-    matching = match_clusters(
-        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
-         for c, ids in previous.values()],
-        {label: {str(mentions[i].id) for i in idx} for label, idx in members.items()},
-        result.centroids,
-    )
     keywords = ctfidf_keywords({label: [mentions[i].text for i in idx]
                                 for label, idx in members.items()})
-    _compact_old_vectors(session=session, mentions=mentions, X=X, rows=old_format)
+    for start in range(0, len(compacted), WRITE_BATCH):
+        session.execute(update(Mention), compacted[start:start + WRITE_BATCH])
     _clear_members(session=session, workspace_id=workspace_id, kind=kind)
     kept: dict[int, int] = {}  # new label -> cluster id
     rows: list[dict] = []
@@ -81,9 +92,11 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         session.add(cluster)
         session.flush()
         kept[label] = cluster.id
-        event = "kept" if old_id is not None else "created"
-        session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id, cluster_id=cluster.id,
-                                 event=event, related=[]))
+        if refit:  # stamped with the time reading began: what arrived since is new to this fit
+            session.add(ClusterEvent(workspace_id=workspace_id, job_id=job_id,
+                                     cluster_id=cluster.id, created_at=started,
+                                     event="kept" if old_id is not None else "created",
+                                     related=[]))
         sims = X[idx] @ result.centroids[label]
         rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
                      "workspace_id": workspace_id, "similarity": float(sim)}
@@ -95,6 +108,37 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
     session.flush()
 
 
+def _fit(mentions: list[_Row], X: np.ndarray, previous: dict[int, tuple[Cluster, list[str]]],
+         kind: str) -> tuple[ClusterResult, Matching]:
+    """Themes found afresh, and which of them keep an old cluster's id."""
+    # only objection confidences are calibrated probabilities
+    confidences = [m.confidence for m in mentions] if kind == "objection" else None
+    result = find_themes(X, [m.category for m in mentions], [m.call_id for m in mentions],
+                         confidences=confidences, copy=False)
+    members: dict[int, set[str]] = defaultdict(set)
+    for i in np.flatnonzero(result.labels >= 0):
+        members[int(result.labels[i])].add(str(mentions[i].id))
+    matching = match_clusters(
+        [PrevCluster(id=str(c.id), members=frozenset(ids), centroid=unpack(c.centroid))
+         for c, ids in previous.values()], dict(members), result.centroids)
+    return result, matching
+
+
+def _warm_start(mentions: list[_Row], X: np.ndarray,
+                previous: dict[int, tuple[Cluster, list[str]]],
+                since: datetime | None) -> tuple[ClusterResult, Matching]:
+    """The last clustering grown by the mentions that arrived since `since` (its fit) and no
+    cluster holds yet; theme i is the i-th previous cluster, whose id it keeps."""
+    clusters = [c for c, _ in previous.values()]
+    theme_of = {int(m): i for i, (_, ids) in enumerate(previous.values()) for m in ids}
+    labels = np.array([theme_of.get(m.id, -1) for m in mentions], dtype=np.int64)
+    new = np.array([m.id not in theme_of and (since is None or m.created_at >= since)
+                    for m in mentions], dtype=bool)
+    result = extend_themes(X, labels, new, unpack_many([c.centroid for c in clusters]),
+                           [m.call_id for m in mentions], copy=False)
+    return result, Matching(ids={i: str(c.id) for i, c in enumerate(clusters)})
+
+
 class _Row(NamedTuple):
     """What clustering and labelling read of a mention (its vector is a row of X)."""
 
@@ -103,39 +147,49 @@ class _Row(NamedTuple):
     call_id: int
     text: str
     confidence: float
+    created_at: datetime
 
 
 def _load_kind(*, session: Session, workspace_id: int,
                kind: str) -> tuple[list[_Row], np.ndarray, list[int]]:
     """The kind's mentions, their vectors as rows of one array, and which rows are float32.
 
-    Streamed in batches and never kept as blobs or whole Mention rows: at 100k mentions those
-    held more memory than the clustering itself.
+    Streamed in batches into one array sized by a count first, never kept as blobs or whole
+    Mention rows: at 100k mentions those held more memory than the clustering itself.
     """
+    where = (Mention.workspace_id == workspace_id, Mention.kind == kind,
+             Mention.embedding.is_not(None))
+    expected = session.exec(select(func.count(Mention.id)).where(*where)).one()
     query = (select(Mention.id, Mention.category, Mention.call_id, Mention.text,
-                    Mention.confidence, Mention.embedding)
-             .where(Mention.workspace_id == workspace_id, Mention.kind == kind,
-                    Mention.embedding.is_not(None))
-             .order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
+                    Mention.confidence, Mention.created_at, Mention.embedding)
+             .where(*where).order_by(Mention.id).execution_options(yield_per=WRITE_BATCH))
     rows: list[_Row] = []
-    blocks: list[np.ndarray] = []
+    X = np.zeros((0, 0), dtype=np.float32)
     old_format: list[int] = []
     for part in session.exec(query).partitions():
-        blocks.append(unpack_many([r.embedding for r in part]))
+        block = unpack_many([r.embedding for r in part])
+        if len(rows) + len(block) > len(X):  # the first block, or mentions added since the count
+            X = _grown(X, len(rows), max(expected, len(rows) + len(block)), block.shape[1])
+        X[len(rows):len(rows) + len(block)] = block
         for r in part:
             if not is_compact(r.embedding):
                 old_format.append(len(rows))
-            rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence))
-    X = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
-    return rows, X, old_format
+            rows.append(_Row(r.id, r.category, r.call_id, r.text, r.confidence, r.created_at))
+    return rows, X[:len(rows)], old_format
 
 
-def _compact_old_vectors(*, session: Session, mentions: list[_Row], X: np.ndarray,
-                         rows: list[int]) -> None:
-    """Rewrites embeddings still stored as float32 in the compact format (once per mention)."""
-    old = [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
-    for start in range(0, len(old), WRITE_BATCH):
-        session.execute(update(Mention), old[start:start + WRITE_BATCH])
+def _grown(X: np.ndarray, kept: int, n: int, dims: int) -> np.ndarray:
+    """An array of n rows of dims values starting with X's first kept rows."""
+    out = np.empty((n, dims), dtype=np.float32)
+    if kept:
+        out[:kept] = X[:kept]  # a block of other dims fails here, as it should
+    return out
+
+
+def _compacted(mentions: list[_Row], X: np.ndarray, rows: list[int]) -> list[dict]:
+    """Update rows rewriting embeddings still stored as float32 in the compact format (once per
+    mention); packed before X is made unit, so the stored vector stays the one embedded."""
+    return [{"id": mentions[i].id, "embedding": pack(X[i])} for i in rows]
 
 
 def _insert_members(session: Session, rows: list[dict]) -> None:

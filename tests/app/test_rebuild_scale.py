@@ -24,8 +24,8 @@ SAMPLED = ClusterConfig(reducer="pca", fit_sample=60)  # 240 rows: a quarter are
 def sampled(monkeypatch):
     """Rebuilds fit on a sample of 60 rows."""
     monkeypatch.setattr(rebuild_module, "find_themes",
-                        lambda X, categories, calls, confidences=None: find_themes(
-                            X, categories, calls, SAMPLED, confidences))
+                        lambda X, categories, calls, **kw: find_themes(X, categories, calls,
+                                                                        SAMPLED, **kw))
 
 
 def _rebuild(engine, workspace_id: int) -> dict[int, set[int]]:

@@ -10,6 +10,7 @@ from pipelines.cluster import (
     ClusterConfig,
     adopt_noise,
     assign_to_centroids,
+    canonical_order,
     cluster_embeddings,
     hdbscan_sizes,
     merge_near_duplicates,
@@ -230,3 +231,26 @@ def test_sets_up_to_the_sample_size_are_fitted_whole():
     assert np.array_equal(whole.labels, at_threshold.labels)
     with pytest.raises(ValueError, match="fit_sample"):
         ClusterConfig(fit_sample=5)
+
+
+def test_canonical_order_is_a_lexsort_on_every_column():
+    """Rows tied on the first columns are ordered by the later ones; exact repeats keep their
+    input order, as in one stable lexsort of the whole array."""
+    rng = np.random.default_rng(5)
+    X = np.round(unit(rng.normal(size=(400, DIM))), 2)
+    X[:60, :8] = X[60:120, :8]  # tied on the sorted-first columns, different after them
+    X[200:260] = X[300:360]  # exact repeats
+    X[10, -1] = X[70, -1] + 0.5  # tied on every column but the last
+    assert np.array_equal(canonical_order(X), np.lexsort(X.T[::-1]))
+    assert np.array_equal(canonical_order(X[:1]), [0])
+
+
+def test_umap_compilation_is_kept_on_disk():
+    """A UMAP fit compiles (or loads) its layout through numba's on-disk cache."""
+    import umap.layouts
+
+    X, _, _ = blobs([20, 20], seed=4)
+    cluster_embeddings(X, ClusterConfig(reducer="umap"))
+    stats = umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats
+    assert stats.cache_path is not None
+    assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipelines.cluster import ClusterConfig
-from pipelines.themes import evict_unlikely, find_themes, keep_spread
+from pipelines.themes import evict_unlikely, extend_themes, find_themes, keep_spread
 from tests.pipelines.test_cluster import around, random_directions
 
 PCA = ClusterConfig(reducer="pca")
@@ -76,3 +76,23 @@ def test_mismatched_inputs_are_refused():
         find_themes(np.zeros((2, 4)), ["a"], [1, 2])
     with pytest.raises(ValueError):
         find_themes(np.zeros((2, 4)), ["a", "a"], [1, 2], confidences=[0.9])
+
+
+def test_a_warm_start_places_new_rows_keeps_old_ones_and_numbers():
+    rng = np.random.default_rng(3)
+    a, b, c, far = random_directions(4, rng)
+    X = np.vstack([around(a, 6, 0.3, rng), around(b, 6, 0.3, rng), around(c, 3, 0.3, rng),
+                   around(b, 2, 0.3, rng), around(a, 1, 0.3, rng), far[None, :]])
+    old = [0] * 6 + [1] * 6 + [2] * 3  # theme 2 keeps three rows but from one call only
+    labels = np.array(old + [-1] * 4)
+    new = np.array([False] * 15 + [True, True, False, True])  # row 17: an old row in other
+    calls = list(range(12)) + [20, 20, 20] + [30, 31, 32, 33]
+    centroids = np.vstack([a, b, c])
+    result = extend_themes(X, labels, new, centroids, calls)
+    assert result.labels.tolist() == [0] * 6 + [1] * 6 + [-1] * 3 + [1, 1, -1, -1]
+    assert result.centroids.shape == (2, X.shape[1])  # theme 2 dissolved: numbers 0, 1 kept
+    grown_b = X[[*range(6, 12), 15, 16]].sum(axis=0)
+    assert np.allclose(result.centroids[1], grown_b / np.linalg.norm(grown_b), atol=1e-5)
+    assert (result.strength[result.labels >= 0] > 0.5).all()
+    with pytest.raises(ValueError):
+        extend_themes(X, labels[:-1], new, centroids, calls)
