@@ -1,6 +1,6 @@
 """Theme quality across corpus shapes: our recipe against the common UMAP+HDBSCAN one, one table.
 
-    PYTHONPATH=$PWD python benchmarks/cluster_shapes.py [--skip-dstc11]
+    python -m benchmarks.cluster_shapes [--skip-dstc11]     (from the repository root; make bench-cluster)
 
 Shapes, all from ../shared/eval (BANKING77 train, DSTC11 banking as the held-out set):
 - random samples of 100 / 500 / 3,080 BANKING77 rows and 100 DSTC11 rows (seeded; mean and min);
