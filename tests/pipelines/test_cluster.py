@@ -254,3 +254,14 @@ def test_umap_compilation_is_kept_on_disk():
     stats = umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats
     assert stats.cache_path is not None
     assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) > 0
+
+
+def test_fragments_of_one_theme_rejoin_below_the_merge_threshold():
+    # UMAP and leaf selection cut a big theme into fragments whose centroids sit at cosine
+    # 0.8-0.9 (BANKING77's biggest intents): a looser merge that separates better wins
+    rng = np.random.default_rng(0)
+    a, other = random_directions(2, rng)
+    b = unit((a + 0.55 * random_directions(1, rng)[0])[None])[0]  # cosine(a, b) ~0.88
+    X = np.vstack([around(a, 60, 0.2, rng), around(b, 60, 0.2, rng), around(other, 120, 0.4, rng)])
+    labels = cluster_embeddings(X, PCA).labels
+    assert adjusted_rand_score(np.repeat([0, 1], 120), labels) == 1.0
