@@ -36,6 +36,9 @@ class Job(SQLModel, table=True):
     attempts: int = 0
     max_attempts: int = 3
     progress: float = 0.0
+    # a rebuild a person asked for fits every kind afresh; one queued by processing may grow the
+    # last clustering instead (app/jobs/warm_start.py)
+    refit: bool = False
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     locked_by: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)

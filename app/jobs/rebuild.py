@@ -35,7 +35,7 @@ def rebuild_workspace(*, session: Session, job: Job, models: Models) -> None:
     be shown."""
     for step, kind in enumerate(KINDS):
         rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind, job_id=job.id,
-                     nlp=models.nlp)
+                     nlp=models.nlp, refit=True if job.refit else None)
         rollups.rebuild_kind(session=session, workspace_id=job.workspace_id, kind=kind)
         job.progress = (step + 1) / len(KINDS)
         session.add(job)

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.errors import NotFound
 from app.services import rollups
-from app.services.jobs import enqueue, pending_rebuild
+from app.services.jobs import enqueue
 from models import Cluster, Job
 from models.base import utcnow
 
@@ -28,11 +28,10 @@ def rename(*, session: Session, cluster: Cluster, label: str) -> Cluster:
 
 
 def request_rebuild(*, session: Session, workspace_id: int) -> Job:
-    """Queues a re-cluster, or returns the one already waiting."""
-    job = pending_rebuild(session=session, workspace_id=workspace_id)
-    if job is None:
-        job = enqueue(session=session, workspace_id=workspace_id, kind="rebuild")
-        session.commit()
+    """Queues a re-cluster that fits every kind afresh (no warm start: a person asked for it),
+    or makes the one already waiting such a refit."""
+    job = enqueue(session=session, workspace_id=workspace_id, kind="rebuild", refit=True)
+    session.commit()
     return job
 
 

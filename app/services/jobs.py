@@ -34,13 +34,15 @@ class LeaseLost(Exception):
     """The job was taken back from this worker (its heartbeat lapsed): its result is dropped."""
 
 
-def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | None = None) -> Job:
-    """Queues a job; a rebuild joins the one already waiting for the workspace, if any."""
+def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | None = None,
+            refit: bool = False) -> Job:
+    """Queues a job; a rebuild joins the one already waiting for the workspace, if any (and a
+    refit asked for makes the waiting one a refit)."""
     if kind == "rebuild":
         waiting = pending_rebuild(session=session, workspace_id=workspace_id)
         if waiting is not None:
-            return waiting
-    job = Job(workspace_id=workspace_id, kind=kind, call_id=call_id,
+            return _with_refit(session, waiting, refit)
+    job = Job(workspace_id=workspace_id, kind=kind, call_id=call_id, refit=refit,
               priority=_priority(session=session, kind=kind, call_id=call_id))
     try:
         with session.begin_nested():
@@ -50,9 +52,16 @@ def enqueue(*, session: Session, workspace_id: int, kind: str, call_id: int | No
         waiting = pending_rebuild(session=session, workspace_id=workspace_id)
         if kind != "rebuild" or waiting is None:
             raise
-        return waiting
+        return _with_refit(session, waiting, refit)
     if job_engine.on_postgres(session):
         job_engine.defer(session=session, job=job)
+    return job
+
+
+def _with_refit(session: Session, job: Job, refit: bool) -> Job:
+    if refit and not job.refit:
+        job.refit = True
+        session.add(job)
     return job
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 06:14:51.675228
+Create Date: 2026-12-01 11:20:51.233986
 """
 
 from collections.abc import Sequence
@@ -164,6 +164,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
     sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('refit', sa.Boolean(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('locked_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -13,7 +13,7 @@ from app.jobs import warm_start
 from app.jobs.rebuild import rebuild_kind
 from app.services.clusters import rename
 from app.services.workspaces import get_or_create_workspace
-from models import Cluster, ClusterEvent, ClusterMember
+from models import Cluster, ClusterEvent, ClusterMember, Job
 from tests.app.mention_rows import add_mentions, topic_vectors
 
 TOPICS, PER_TOPIC = 6, 40  # 240 mentions
@@ -152,3 +152,34 @@ def test_vectors_read_in_small_batches_give_the_same_clusters(engine, monkeypatc
     members = _rebuild(engine, workspace_id)
     monkeypatch.undo()
     assert _rebuild(engine, workspace_id, refit=True) == members
+
+
+def test_a_rebuild_a_person_asks_for_refits_one_queued_by_processing_may_not(engine, fits,
+                                                                           models):
+    from app.jobs.rebuild import rebuild_workspace
+    from app.services.clusters import request_rebuild
+    from app.services.jobs import enqueue
+
+    workspace_id, _, _ = _workspace(engine)
+    _rebuild(engine, workspace_id)
+    assert len(fits) == 1
+
+    def run(job_id: int) -> None:
+        with session_scope(engine) as session:
+            rebuild_workspace(session=session, job=session.get(Job, job_id), models=models)
+
+    with session_scope(engine) as session:  # as processing a call queues it
+        automatic = enqueue(session=session, workspace_id=workspace_id, kind="rebuild")
+        automatic_id, automatic_refit = automatic.id, automatic.refit
+    assert not automatic_refit
+    run(automatic_id)
+    assert len(fits) == 1  # nothing new since the fit: the objections grew the last clustering
+
+    with session_scope(engine) as session:
+        queued = enqueue(session=session, workspace_id=workspace_id, kind="rebuild")
+        queued_id = queued.id
+    with session_scope(engine) as session:  # the button, while that one waits: the same job...
+        asked = request_rebuild(session=session, workspace_id=workspace_id)
+        assert asked.id == queued_id and asked.refit  # ...now a refit
+    run(queued_id)
+    assert len(fits) == 2
