@@ -2,7 +2,9 @@
 
 A hit of `GET /v1/feed/{kind}` costs one indexed query (the key's workspace and its current
 feed version; a revoked key finds nothing) and one dictionary look-up of the raw request the
-route already validated (app/services/feed_cache.py). Anything else — no key, an unknown or
+route already validated (app/services/feed_cache.py). On PostgreSQL the query's answer is
+remembered while a listener hears every change to it (app/feed_signals.py), so most hits cost
+no round trip at all. Anything else — no key, an unknown or
 revoked key, a request not answered before, a version moved on, an expired answer, a database
 hiccup — goes down the normal route, which validates, authenticates, computes and files the
 answer, and renders every error exactly as before.
@@ -11,12 +13,14 @@ answer, and renders every error exactly as before.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.feed_signals import CHANNEL, FEED_CHANGED, KEYS_CHANGED, parse
 from app.security import hash_key
 from app.services.feed_cache import etag_matches
 from models import ApiKey, Workspace
@@ -45,10 +49,12 @@ class KeyLookup:
     RETRY_SECONDS = 5.0
     TIMEOUT_SECONDS = 0.25
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, listen: bool | None = None) -> None:
         self._engine = engine
         self._conn: Any = None
         self._resting_until = 0.0
+        listen = engine.dialect.name == "postgresql" if listen is None else listen
+        self.memory = Memory(engine) if listen else None
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         query = (f"SELECT w.id, w.feed_version, w.name FROM {ApiKey.__tablename__} k "
                  f"JOIN {Workspace.__tablename__} w ON w.id = k.workspace_id "
@@ -57,13 +63,23 @@ class KeyLookup:
 
     def find(self, key: str) -> tuple[int, int] | None:
         """The workspace id and feed version of an API key (a bearer token)."""
-        row = self._one(self._by_hash, hash_key(key))
+        row = self._remembered(self._by_hash, hash_key(key))
         return None if row is None else (int(row[0]), int(row[1]))
 
     def find_by_id(self, key_id: int) -> tuple[int, int, str] | None:
         """The workspace id, feed version and name of a key's row (what a page session holds)."""
-        row = self._one(self._by_id, key_id)
+        row = self._remembered(self._by_id, key_id)
         return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+    def _remembered(self, sql: str, value: Any) -> tuple | None:
+        if self.memory is None:
+            return self._one(sql, value)
+        found, generation = self.memory.recall((sql, value))
+        if found is None:
+            found = self._one(sql, value)
+            if found is not None:
+                self.memory.keep((sql, value), found, generation)
+        return found
 
     def _one(self, sql: str, value: Any) -> tuple | None:
         if time.monotonic() < self._resting_until:
@@ -96,12 +112,104 @@ class KeyLookup:
         return self._conn
 
     def close(self) -> None:
+        if self.memory is not None:
+            self.memory.stop()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
                 conn.close()
             except Exception:
                 log.debug("feed fast path: closing its connection failed", exc_info=True)
+
+
+class Memory:
+    """Key look-ups remembered while a listener on CHANNEL hears every change that could alter
+    them: a notification about a workspace forgets its rows. Nothing is remembered while the
+    listener is not connected, and a row read while any notification arrived is not kept (it may
+    predate it). A change is heard a fraction of a millisecond after its commit; a change made
+    behind the app's back (SQL by hand, no notification) is seen within MAX_AGE_SECONDS, the
+    longest a row is remembered."""
+
+    RECONNECT_SECONDS = 2.0
+    MAX_AGE_SECONDS = 5.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._rows: dict[Any, tuple[float, tuple]] = {}  # key -> (kept at, row)
+        self._generation = 0  # moves on every notification and every (re)connection
+        self._listening = False
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._conn: Any = None
+        self._thread = threading.Thread(target=self._listen, name="feed-listener", daemon=True)
+        self._thread.start()
+
+    def recall(self, key: Any) -> tuple[tuple | None, int | None]:
+        """The remembered row, or None and the generation to hand back to keep()."""
+        with self._lock:
+            if not self._listening:
+                return None, None
+            kept = self._rows.get(key)
+            if kept is None or time.monotonic() - kept[0] > self.MAX_AGE_SECONDS:
+                return None, self._generation
+            return kept[1], self._generation
+
+    def keep(self, key: Any, row: tuple, generation: int | None) -> None:
+        with self._lock:
+            if self._listening and generation == self._generation:
+                self._rows[key] = (time.monotonic(), row)
+
+    def listening(self) -> bool:
+        with self._lock:
+            return self._listening
+
+    def stop(self) -> None:
+        self._stopping.set()  # the listener wakes within a quarter second to see it
+        self._thread.join(timeout=5)
+
+    def _forget(self, workspace_id: int | None) -> None:
+        with self._lock:
+            self._generation += 1
+            if workspace_id is None:
+                self._rows.clear()
+            else:
+                self._rows = {k: kept for k, kept in self._rows.items()
+                              if int(kept[1][0]) != workspace_id}
+
+    def _listen(self) -> None:
+        dialect = self._engine.dialect
+        while not self._stopping.is_set():
+            try:
+                cargs, cparams = dialect.create_connect_args(self._engine.url)
+                cparams.update(connect_timeout=2, autocommit=True)
+                self._conn = dialect.loaded_dbapi.connect(*cargs, **cparams)
+                self._conn.execute(f"LISTEN {CHANNEL}")
+                self._forget(None)
+                with self._lock:
+                    self._listening = True
+                while not self._stopping.is_set():
+                    for note in self._conn.notifies(timeout=0.25):
+                        signal = parse(note.payload)
+                        if signal is not None and signal[0] in (FEED_CHANGED, KEYS_CHANGED):
+                            self._forget(signal[1])
+                        else:
+                            self._forget(None)
+            except Exception:
+                if not self._stopping.is_set():
+                    log.warning("feed listener: connection lost; looking keys up per request",
+                                exc_info=True)
+            finally:
+                with self._lock:
+                    self._listening = False
+                    self._rows.clear()
+                    self._generation += 1
+                if self._conn is not None:
+                    try:
+                        self._conn.close()
+                    except Exception:
+                        log.debug("feed listener: close failed", exc_info=True)
+                    self._conn = None
+            self._stopping.wait(self.RECONNECT_SECONDS)
 
 
 class FeedHits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.errors import NotFound, VerbatimError
+from app.feed_signals import KEYS_CHANGED, announce
 from models import ApiKey, Workspace
 from models.base import utcnow
 
@@ -22,6 +23,7 @@ def revoke_key(*, session: Session, workspace_id: int, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
+        announce(session, KEYS_CHANGED, workspace_id)
         session.commit()
     return key
 

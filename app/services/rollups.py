@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, text, update
 from sqlmodel import Session, select
 
+from app.feed_signals import FEED_CHANGED, announce
 from app.services.feed import counts_toward_ranking
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention, Workspace
 from models.base import aware
@@ -85,6 +86,7 @@ def touch(*, session: Session, workspace_id: int) -> None:
 def _bump(session: Session, workspace_id: int) -> None:
     session.execute(update(Workspace).where(Workspace.id == workspace_id)
                     .values(feed_version=Workspace.feed_version + 1))
+    announce(session, FEED_CHANGED, workspace_id)  # delivered with the commit, or never
 
 
 def _delete_call_rows(session: Session, call_id: int) -> None:

@@ -4,6 +4,7 @@ version, and never answer a request the route has not validated."""
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,8 +12,10 @@ from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.deps import get_workspace
+from app.feed_hits import Memory
 from app.main import create_app
 from app.services import rollups
+from app.services.keys import revoke_key
 from app.services.workspaces import create_api_key, get_or_create_workspace
 from app.settings import Settings
 from models import ApiKey, Workspace
@@ -106,15 +109,29 @@ def test_a_new_feed_version_is_never_served_the_old_answer(filled):
 
 
 def test_a_revoked_key_gets_401_at_once(filled):
+    """At once on SQLite; on PostgreSQL as soon as the revocation's notification is heard."""
     assert _get(filled, FEED).status_code == 200
     assert _get(filled, FEED).status_code == 200  # a fast-path hit
-    with session_scope(filled.client.app.state.engine) as session:
+    with Session(filled.client.app.state.engine) as session:
+        for key in session.exec(select(ApiKey).where(
+                ApiKey.workspace_id == filled.workspace_id)).all():
+            revoke_key(session=session, workspace_id=filled.workspace_id, key_id=key.id)
+    memory = filled.client.app.state.key_lookup.memory
+    if memory is None:
+        assert _get(filled, FEED).status_code == 401
+    assert _until(lambda: _get(filled, FEED).status_code == 401)
+    assert _get(filled, FEED).json()["error"] == "unauthorized"
+
+
+def test_a_key_revoked_behind_the_apps_back_is_refused_within_the_memory_age(filled):
+    assert _get(filled, FEED).status_code == 200
+    with session_scope(filled.client.app.state.engine) as session:  # SQL by hand: no notification
         for key in session.exec(select(ApiKey).where(
                 ApiKey.workspace_id == filled.workspace_id)).all():
             key.revoked_at = utcnow()
             session.add(key)
-    gone = _get(filled, FEED)
-    assert gone.status_code == 401 and gone.json()["error"] == "unauthorized"
+    assert _until(lambda: _get(filled, FEED).status_code == 401,
+                  seconds=Memory.MAX_AGE_SECONDS + 5)
 
 
 def test_other_workspaces_keys_find_their_own_feed(filled):
@@ -158,3 +175,67 @@ def test_an_in_memory_database_has_no_second_connection_to_lose(models):
                                  workspace=get_or_create_workspace(session=session, name="m"))
         for _ in range(2):
             assert client.get(FEED, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def _until(condition, seconds: float = 10.0) -> bool:
+    """Waits for a notification to arrive (no timing is asserted: only that it arrives)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+@pytest.fixture
+def listening(api):
+    lookup = api.client.app.state.key_lookup
+    if lookup is None or lookup.memory is None:
+        pytest.skip("PostgreSQL only: SQLite has no notifications and asks every time")
+    assert _until(lookup.memory.listening)
+    return lookup
+
+
+def test_on_postgresql_a_remembered_key_costs_no_query(api, listening, monkeypatch):
+    token = api.headers["Authorization"].removeprefix("Bearer ")
+    found = listening.find(token)
+    assert found is not None
+
+    def no_query(*_):
+        raise AssertionError("the database was asked")
+
+    monkeypatch.setattr(listening, "_one", no_query)
+    assert listening.find(token) == found
+
+
+def test_on_postgresql_a_new_version_and_a_revoked_key_are_heard(api, listening):
+    token = api.headers["Authorization"].removeprefix("Bearer ")
+    workspace_id, version = listening.find(token)
+    with session_scope(api.client.app.state.engine) as session:
+        rollups.touch(session=session, workspace_id=workspace_id)
+    assert _until(lambda: listening.find(token) == (workspace_id, version + 1))
+    with Session(api.client.app.state.engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.workspace_id == workspace_id)).first()
+        revoke_key(session=session, workspace_id=workspace_id, key_id=key.id)
+    assert _until(lambda: listening.find(token) is None)
+
+
+def test_a_change_rolled_back_is_never_heard(api, listening):
+    token = api.headers["Authorization"].removeprefix("Bearer ")
+    workspace_id, version = listening.find(token)
+    generation = listening.memory.recall("anything")[1]
+    with Session(api.client.app.state.engine) as session:
+        rollups.touch(session=session, workspace_id=workspace_id)
+        session.rollback()
+    with session_scope(api.client.app.state.engine) as session:  # a marker that does commit
+        rollups.touch(session=session, workspace_id=workspace_id)
+    assert _until(lambda: listening.find(token) == (workspace_id, version + 1))
+    assert listening.memory.recall("anything")[1] == generation + 1  # one notification, not two
+
+
+def test_a_row_read_while_a_notification_arrived_is_not_kept(api, listening):
+    memory = listening.memory
+    _, generation = memory.recall("k")
+    memory._forget(999)  # a notification about any workspace, during the read
+    memory.keep("k", (1, 0, "acme"), generation)
+    assert memory.recall("k")[0] is None
