@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 from cluster_eval import embed_cached, read_labelled
+from feed_load import reset_database
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from pipelines.cluster import FIT_SAMPLE, ClusterConfig, ClusterResult, cluster_embeddings
@@ -129,19 +130,6 @@ def measure_clustering(path: Path, gold: np.ndarray, full_fit: bool) -> ClusterR
     return result
 
 
-def _fresh_database(db_url: str) -> None:
-    """An empty PostgreSQL schema (everything of an earlier size goes); a SQLite file is new."""
-    if not db_url.startswith("postgresql"):
-        return
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def _write_workspace(db_url: str, path: str, texts: list[str]) -> None:
     """A workspace of len(texts) objection mentions with the vectors at path, MENTIONS_PER_CALL
     per call (one utterance each); bulk inserts, not timed."""
@@ -150,7 +138,7 @@ def _write_workspace(db_url: str, path: str, texts: list[str]) -> None:
     from app.db import make_engine, migrate
     from models import Workspace
 
-    _fresh_database(db_url)
+    reset_database(db_url)
     engine = make_engine(db_url)
     migrate(engine)
     with Session(engine) as session:

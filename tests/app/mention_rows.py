@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from models import Call, Mention, Utterance
+from app.db import session_scope
+from app.jobs.rebuild import rebuild_kind
+from models import Call, Cluster, ClusterMember, Mention, Utterance
 from pipelines.vectors import pack
 
 
@@ -47,3 +49,18 @@ def add_mentions(session: Session, workspace_id: int, X: np.ndarray, *, calls: i
             key_phrases=[], embedding=blob).returning(Mention.id)).scalar_one())
     session.flush()
     return ids
+
+
+def rebuild_objections(engine, workspace_id: int, refit: bool | None = None) -> dict[int, set[int]]:
+    """Rebuilds the objections; returns active cluster id -> member mention ids."""
+    with session_scope(engine) as session:
+        rebuild_kind(session=session, workspace_id=workspace_id, kind="objection", job_id=None,
+                     refit=refit)
+    with Session(engine) as session:
+        out: dict[int, set[int]] = {}
+        for mention_id, cluster_id in session.exec(
+                select(ClusterMember.mention_id, ClusterMember.cluster_id)
+                .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+                .where(Cluster.active.is_(True))):
+            out.setdefault(cluster_id, set()).add(mention_id)
+        return out

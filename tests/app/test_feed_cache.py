@@ -25,6 +25,15 @@ def counting(values):
     return compute, calls
 
 
+def due_for_refresh() -> tuple[FeedCache, Clock]:
+    """A cache holding "old" under "k", past the point where it is refreshed, and its clock."""
+    clock = Clock()
+    cache = FeedCache(ttl_seconds=TTL, clock=clock)
+    cache.get_or_compute("k", lambda: "old")
+    clock.now += TTL * REFRESH_SHARE + 1
+    return cache, clock
+
+
 def test_a_fresh_answer_is_computed_once():
     cache = FeedCache(ttl_seconds=TTL, clock=Clock())
     compute, calls = counting(["a", "b"])
@@ -46,10 +55,7 @@ def test_an_answer_due_for_refresh_is_recomputed_by_the_next_reader():
 
 
 def test_while_one_reader_refreshes_the_others_keep_the_answer_in_hand():
-    clock = Clock()
-    cache = FeedCache(ttl_seconds=TTL, clock=clock)
-    cache.get_or_compute("k", lambda: "old")
-    clock.now += TTL * REFRESH_SHARE + 1
+    cache, _ = due_for_refresh()
     started, release = threading.Event(), threading.Event()
 
     def slow():
@@ -112,10 +118,7 @@ def test_readers_of_a_missing_answer_share_one_computation():
 
 
 def test_a_failed_refresh_keeps_the_answer_in_hand():
-    clock = Clock()
-    cache = FeedCache(ttl_seconds=TTL, clock=clock)
-    cache.get_or_compute("k", lambda: "old")
-    clock.now += TTL * REFRESH_SHARE + 1
+    cache, clock = due_for_refresh()
 
     def broken():
         raise RuntimeError("database went away")

@@ -8,13 +8,12 @@ from sqlmodel import Session, func, select
 
 import app.jobs.rebuild as rebuild_module
 from app.db import session_scope
-from app.jobs.rebuild import rebuild_kind
 from app.services.workspaces import get_or_create_workspace
-from models import Cluster, ClusterMember, Mention
+from models import Cluster, Mention
 from pipelines.cluster import ClusterConfig
 from pipelines.themes import find_themes
 from pipelines.vectors import is_compact
-from tests.app.mention_rows import add_mentions, topic_vectors
+from tests.app.mention_rows import add_mentions, rebuild_objections, topic_vectors
 
 TOPICS, PER_TOPIC = 6, 40
 SAMPLED = ClusterConfig(reducer="pca", fit_sample=60)  # 240 rows: a quarter are fitted
@@ -28,18 +27,6 @@ def sampled(monkeypatch):
                                                                         SAMPLED, **kw))
 
 
-def _rebuild(engine, workspace_id: int) -> dict[int, set[int]]:
-    """Rebuilds the objections; returns cluster id -> member mention ids."""
-    with session_scope(engine) as session:
-        rebuild_kind(session=session, workspace_id=workspace_id, kind="objection", job_id=None)
-    with Session(engine) as session:
-        out: dict[int, set[int]] = {}
-        for mention_id, cluster_id in session.exec(
-                select(ClusterMember.mention_id, ClusterMember.cluster_id)
-                .join(Cluster, Cluster.id == ClusterMember.cluster_id)
-                .where(Cluster.active.is_(True))):
-            out.setdefault(cluster_id, set()).add(mention_id)
-        return out
 
 
 def test_every_mention_is_placed_and_ids_survive_growth(engine, sampled):
@@ -47,7 +34,7 @@ def test_every_mention_is_placed_and_ids_survive_growth(engine, sampled):
     with session_scope(engine) as session:
         workspace_id = get_or_create_workspace(session=session, name="acme").id
         ids = add_mentions(session, workspace_id, X, calls=12, legacy=True)
-    first = _rebuild(engine, workspace_id)
+    first = rebuild_objections(engine, workspace_id)
     assert len(first) == TOPICS
     assert sorted(len(m) for m in first.values()) == [PER_TOPIC] * TOPICS
     by_topic = {t: {i for i, tt in zip(ids, topic, strict=True) if tt == t}
@@ -61,7 +48,7 @@ def test_every_mention_is_placed_and_ids_survive_growth(engine, sampled):
     more, _ = topic_vectors(TOPICS, 4, seed=3, spread=0.3)
     with session_scope(engine) as session:
         new_ids = add_mentions(session, workspace_id, more, calls=6, tag="b")
-    second = _rebuild(engine, workspace_id)
+    second = rebuild_objections(engine, workspace_id)
     assert set(second) == set(first)
     for cluster_id, members in first.items():
         assert members < second[cluster_id]
@@ -88,7 +75,7 @@ def test_mentions_deleted_while_a_rebuild_runs_are_left_out_not_a_failure(engine
         return loaded
 
     monkeypatch.setattr(rebuild_module, "_load_kind", load_then_lose_some)
-    members = _rebuild(engine, workspace_id)
+    members = rebuild_objections(engine, workspace_id)
     placed = set().union(*members.values())
     assert placed and placed.isdisjoint(gone)
     assert placed <= set(ids) - set(gone)

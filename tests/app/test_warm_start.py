@@ -10,11 +10,10 @@ from sqlmodel import Session, select
 import app.jobs.rebuild as rebuild_module
 from app.db import session_scope
 from app.jobs import warm_start
-from app.jobs.rebuild import rebuild_kind
 from app.services.clusters import rename
 from app.services.workspaces import get_or_create_workspace
-from models import Cluster, ClusterEvent, ClusterMember, Job
-from tests.app.mention_rows import add_mentions, topic_vectors
+from models import Cluster, ClusterEvent, Job
+from tests.app.mention_rows import add_mentions, rebuild_objections, topic_vectors
 
 TOPICS, PER_TOPIC = 6, 40  # 240 mentions
 
@@ -34,19 +33,6 @@ def fits(monkeypatch) -> list[int]:
     return calls
 
 
-def _rebuild(engine, workspace_id: int, refit: bool | None = None) -> dict[int, set[int]]:
-    """Rebuilds the objections; returns active cluster id -> member mention ids."""
-    with session_scope(engine) as session:
-        rebuild_kind(session=session, workspace_id=workspace_id, kind="objection", job_id=None,
-                     refit=refit)
-    with Session(engine) as session:
-        out: dict[int, set[int]] = {}
-        for mention_id, cluster_id in session.exec(
-                select(ClusterMember.mention_id, ClusterMember.cluster_id)
-                .join(Cluster, Cluster.id == ClusterMember.cluster_id)
-                .where(Cluster.active.is_(True))):
-            out.setdefault(cluster_id, set()).add(mention_id)
-        return out
 
 
 def _workspace(engine) -> tuple[int, list[int], np.ndarray]:
@@ -66,7 +52,7 @@ def _cluster_of_topic(members: dict[int, set[int]], ids: list[int],
 
 def test_few_new_mentions_join_their_theme_without_a_refit(engine, fits):
     workspace_id, ids, topic = _workspace(engine)
-    first = _rebuild(engine, workspace_id)
+    first = rebuild_objections(engine, workspace_id)
     assert fits == [len(ids)] and len(first) == TOPICS
     home = _cluster_of_topic(first, ids, topic)
     with session_scope(engine) as session:
@@ -79,7 +65,7 @@ def test_few_new_mentions_join_their_theme_without_a_refit(engine, fits):
     stray[0, 0] = 1.0
     with session_scope(engine) as session:
         new_ids = add_mentions(session, workspace_id, np.vstack([more, stray]), calls=6, tag="b")
-    second = _rebuild(engine, workspace_id)
+    second = rebuild_objections(engine, workspace_id)
 
     assert fits == [len(ids)]  # no second fit
     assert set(second) == set(first)
@@ -99,14 +85,14 @@ def test_few_new_mentions_join_their_theme_without_a_refit(engine, fits):
 
 def test_past_the_refit_share_a_rebuild_refits_and_keeps_ids(engine, fits):
     workspace_id, ids, topic = _workspace(engine)
-    first = _rebuild(engine, workspace_id)
+    first = rebuild_objections(engine, workspace_id)
     home = _cluster_of_topic(first, ids, topic)
     # 30 more mentions: 11% of 270, over REFIT_SHARE
     more, more_topic = topic_vectors(TOPICS, 5, seed=7, spread=0.3)
     assert 30 > warm_start.REFIT_SHARE * (len(ids) + 30)
     with session_scope(engine) as session:
         new_ids = add_mentions(session, workspace_id, more, calls=6, tag="b")
-    second = _rebuild(engine, workspace_id)
+    second = rebuild_objections(engine, workspace_id)
     assert fits == [len(ids), len(ids) + len(new_ids)]
     assert set(second) == set(first)
     for new_id, t in zip(new_ids, more_topic, strict=True):
@@ -117,24 +103,24 @@ def test_the_share_counts_from_the_last_fit_not_the_last_warm_start(engine, fits
     """Two rounds of 18 mentions: the first (7%) grows the themes, the second (13% since the
     fit) refits."""
     workspace_id, _, _ = _workspace(engine)
-    _rebuild(engine, workspace_id)
+    rebuild_objections(engine, workspace_id)
     for round_ in range(2):
         more, _ = topic_vectors(TOPICS, 3, seed=7 + round_, spread=0.3)
         with session_scope(engine) as session:
             add_mentions(session, workspace_id, more, calls=6, tag=f"r{round_}")
-        _rebuild(engine, workspace_id)
+        rebuild_objections(engine, workspace_id)
         assert len(fits) == 1 + round_
 
 
 def test_a_refit_can_be_asked_for_and_small_kinds_always_refit(engine, fits, monkeypatch):
     workspace_id, ids, _ = _workspace(engine)
-    _rebuild(engine, workspace_id)
-    _rebuild(engine, workspace_id, refit=True)  # nothing new, but asked for
+    rebuild_objections(engine, workspace_id)
+    rebuild_objections(engine, workspace_id, refit=True)  # nothing new, but asked for
     assert len(fits) == 2
-    _rebuild(engine, workspace_id)  # nothing new: a warm start
+    rebuild_objections(engine, workspace_id)  # nothing new: a warm start
     assert len(fits) == 2
     monkeypatch.setattr(warm_start, "WARM_START_MIN", len(ids) + 1)
-    _rebuild(engine, workspace_id)
+    rebuild_objections(engine, workspace_id)
     assert len(fits) == 3
 
 
@@ -149,9 +135,9 @@ def test_vectors_read_in_small_batches_give_the_same_clusters(engine, monkeypatc
                                             kind="objection")
     assert [r.id for r in batched[0]] == [r.id for r in whole[0]] == sorted(ids)
     assert np.array_equal(batched[1], whole[1]) and batched[1].shape == (len(ids), 32)
-    members = _rebuild(engine, workspace_id)
+    members = rebuild_objections(engine, workspace_id)
     monkeypatch.undo()
-    assert _rebuild(engine, workspace_id, refit=True) == members
+    assert rebuild_objections(engine, workspace_id, refit=True) == members
 
 
 def test_a_rebuild_a_person_asks_for_refits_one_queued_by_processing_may_not(engine, fits,
@@ -161,7 +147,7 @@ def test_a_rebuild_a_person_asks_for_refits_one_queued_by_processing_may_not(eng
     from app.services.jobs import enqueue
 
     workspace_id, _, _ = _workspace(engine)
-    _rebuild(engine, workspace_id)
+    rebuild_objections(engine, workspace_id)
     assert len(fits) == 1
 
     def run(job_id: int) -> None:
