@@ -20,7 +20,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.feed_signals import CHANNEL, FEED_CHANGED, KEYS_CHANGED, parse
+from app.feed_signals import (
+    CHANNEL,
+    FEED_CHANGED,
+    KEYS_CHANGED,
+    hear_locally,
+    parse,
+    stop_hearing_locally,
+)
 from app.security import hash_key
 from app.services.feed_cache import etag_matches
 from models import ApiKey, Workspace
@@ -143,6 +150,7 @@ class Memory:
         self._conn: Any = None
         self._thread = threading.Thread(target=self._listen, name="feed-listener", daemon=True)
         self._thread.start()
+        hear_locally(self)  # this process's own commits are forgotten before they return
 
     def recall(self, key: Any) -> tuple[tuple | None, int | None]:
         """The remembered row, or None and the generation to hand back to keep()."""
@@ -164,10 +172,11 @@ class Memory:
             return self._listening
 
     def stop(self) -> None:
+        stop_hearing_locally(self)
         self._stopping.set()  # the listener wakes within a quarter second to see it
         self._thread.join(timeout=5)
 
-    def _forget(self, workspace_id: int | None) -> None:
+    def forget(self, workspace_id: int | None) -> None:
         with self._lock:
             self._generation += 1
             if workspace_id is None:
@@ -184,16 +193,16 @@ class Memory:
                 cparams.update(connect_timeout=2, autocommit=True)
                 self._conn = dialect.loaded_dbapi.connect(*cargs, **cparams)
                 self._conn.execute(f"LISTEN {CHANNEL}")
-                self._forget(None)
+                self.forget(None)
                 with self._lock:
                     self._listening = True
                 while not self._stopping.is_set():
                     for note in self._conn.notifies(timeout=0.25):
                         signal = parse(note.payload)
                         if signal is not None and signal[0] in (FEED_CHANGED, KEYS_CHANGED):
-                            self._forget(signal[1])
+                            self.forget(signal[1])
                         else:
-                            self._forget(None)
+                            self.forget(None)
             except Exception:
                 if not self._stopping.is_set():
                     log.warning("feed listener: connection lost; looking keys up per request",

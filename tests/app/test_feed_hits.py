@@ -4,6 +4,7 @@ version, and never answer a request the route has not validated."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 from app.db import session_scope
 from app.deps import get_workspace
 from app.feed_hits import Memory
+from app.feed_signals import hear_locally, stop_hearing_locally
 from app.main import create_app
 from app.services import rollups
 from app.services.keys import revoke_key
@@ -223,19 +225,37 @@ def test_on_postgresql_a_new_version_and_a_revoked_key_are_heard(api, listening)
 def test_a_change_rolled_back_is_never_heard(api, listening):
     token = api.headers["Authorization"].removeprefix("Bearer ")
     workspace_id, version = listening.find(token)
-    generation = listening.memory.recall("anything")[1]
-    with Session(api.client.app.state.engine) as session:
+    memory = listening.memory
+    stop_hearing_locally(memory)  # count only what the listener hears
+    try:
+        generation = memory.recall("anything")[1]
+        with Session(api.client.app.state.engine) as session:
+            rollups.touch(session=session, workspace_id=workspace_id)
+            session.rollback()
+        with session_scope(api.client.app.state.engine) as session:  # a marker that does commit
+            rollups.touch(session=session, workspace_id=workspace_id)
+        assert _until(lambda: memory.recall("anything")[1] != generation)
+        assert listening.find(token) == (workspace_id, version + 1)
+        assert memory.recall("anything")[1] == generation + 1  # one notification, not two
+    finally:
+        hear_locally(memory)
+
+
+def test_this_processs_own_commit_is_forgotten_before_it_returns(api, listening, monkeypatch):
+    """No wait for the notification: the same client's next read must see its own change."""
+    workspace_id, _ = listening.find(api.headers["Authorization"].removeprefix("Bearer "))
+    forgotten = []
+    monkeypatch.setattr(listening.memory, "forget",
+                        lambda w: forgotten.append((w, threading.current_thread().name)))
+    with session_scope(api.client.app.state.engine) as session:
         rollups.touch(session=session, workspace_id=workspace_id)
-        session.rollback()
-    with session_scope(api.client.app.state.engine) as session:  # a marker that does commit
-        rollups.touch(session=session, workspace_id=workspace_id)
-    assert _until(lambda: listening.find(token) == (workspace_id, version + 1))
-    assert listening.memory.recall("anything")[1] == generation + 1  # one notification, not two
+        assert forgotten == []  # nothing before the commit
+    assert (workspace_id, threading.current_thread().name) in forgotten
 
 
 def test_a_row_read_while_a_notification_arrived_is_not_kept(api, listening):
     memory = listening.memory
     _, generation = memory.recall("k")
-    memory._forget(999)  # a notification about any workspace, during the read
+    memory.forget(999)  # a notification about any workspace, during the read
     memory.keep("k", (1, 0, "acme"), generation)
     assert memory.recall("k")[0] is None
