@@ -33,7 +33,8 @@ MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 12
 LABEL_SOURCES = 15
 # What a clause gains for reading alone as a sentence (reads_alone: 0..1) and for coming from a
 # quote the extractor is sure of (0..1): the rest of the score is support (0..1), keyword hits
-# (0.5 x 0..1) and centrality (0.5 x ~0.6-0.9).
+# (KEYWORD_WEIGHT x 0..1) and centrality (0.5 x ~0.6-0.9), less what its first and last words
+# lean on.
 GRAMMAR_WEIGHT = 0.5
 CONFIDENCE_WEIGHT = 1.0
 # The spaCy components a clause's parse needs.
@@ -48,8 +49,17 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
                       "if", "be", "than", "from", "by", "about", "we", "i", "it's",
                       # reported speech whose words follow: "a software company says"
                       "says", "said", "say", "asked", "told", "mentioned"})
-# A clause may open with these, but reads worse alone than one naming its subject ...
-PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
+# A clause may open with a pronoun, but reads worse alone than one naming its subject
+# ("It'll be available next year": what will?) ...
+PRONOUNS = frozenset({"it", "they", "he", "she"})
+PRONOUN_PENALTY = 0.3
+# ... and worst with a demonstrative, which points at what was just said ("That's a real gap").
+DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
+DEMONSTRATIVE_PENALTY = 0.5
+# What a clause gains for holding the theme's keywords (share of the top three): a label that
+# holds none names something its members do not say ("It'll be available next year" for a
+# theme whose keywords are legal, MSA).
+KEYWORD_WEIGHT = 0.5
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
@@ -61,7 +71,8 @@ _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)
 _SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
     r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
-    r"and|but|like|right|see|the thing is|to be honest|i think|i guess)\b[\s,.-]*)+",
+    r"and|but|like|right(?!\s+(?:now|away|here|there)\b)|see|the thing is|to be honest|i think|"
+    r"i guess)\b[\s,.-]*)+",
     re.IGNORECASE,
 )
 
@@ -210,9 +221,16 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     words = _content_words(clause)
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
-    opener = 0.15 if clause.split()[0].lower() in PRONOUNS else 0.0
     closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
-    return support + 0.5 * hits + 0.5 * centrality - opener - closer
+    return support + KEYWORD_WEIGHT * hits + 0.5 * centrality - _opener_penalty(clause) - closer
+
+
+def _opener_penalty(clause: str) -> float:
+    """How much a clause's first word leans on what was said before it ("It'll", "That's")."""
+    first = clause.split()[0].lower().replace("’", "'").split("'")[0]
+    if first in DEMONSTRATIVES:
+        return DEMONSTRATIVE_PENALTY
+    return PRONOUN_PENALTY if first in PRONOUNS else 0.0
 
 
 def _content_words(text: str) -> set[str]:
