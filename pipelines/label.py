@@ -37,6 +37,10 @@ LABEL_SOURCES = 15
 # lean on.
 GRAMMAR_WEIGHT = 0.5
 CONFIDENCE_WEIGHT = 1.0
+# Keyword hits are the share of the top three keywords a clause holds; at 1.0 a clause stuffed with them won on the demo
+# ("November and December we're planning for January" over "I wouldn't want to kick anything
+# off before January").
+KEYWORD_WEIGHT = 0.5
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
@@ -56,10 +60,6 @@ PRONOUN_PENALTY = 0.3
 # ... and worst with a demonstrative, which points at what was just said ("That's a real gap").
 DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 DEMONSTRATIVE_PENALTY = 0.5
-# What a clause gains for holding the theme's keywords (share of the top three): a label that
-# holds none names something its members do not say ("It'll be available next year" for a
-# theme whose keywords are legal, MSA).
-KEYWORD_WEIGHT = 0.5
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
