@@ -37,9 +37,9 @@ LABEL_SOURCES = 15
 # lean on.
 GRAMMAR_WEIGHT = 0.5
 CONFIDENCE_WEIGHT = 1.0
-# Keyword hits are the share of the top three keywords a clause holds; at 1.0 a clause stuffed with them won on the demo
-# ("November and December we're planning for January" over "I wouldn't want to kick anything
-# off before January").
+# Keyword hits are the share of the top three keywords a clause holds; at 1.0 a clause stuffed
+# with them won on the demo ("November and December we're planning for January" over "I
+# wouldn't want to kick anything off before January").
 KEYWORD_WEIGHT = 0.5
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
