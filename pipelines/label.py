@@ -69,6 +69,9 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
 _SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
+# A condition after the point made: the head reads alone, the tail does not ("I couldn't get a new
+# software line item through right now" if it cost a couple hundred bucks a month).
+_CONDITION = re.compile(r"\s+(?:if|unless|until|when|whether)\s+", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
     r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
     r"and|but|like|right(?!\s+(?:now|away|here|there)\b)|see|the thing is|to be honest|i think|"
@@ -202,9 +205,10 @@ def clauses(text: str) -> list[str]:
         parts = _CLAUSE_BREAK.split(sentence)
         for part in parts:
             # a part too long or cut badly ("... because a software company says") may hold a
-            # clean clause before its "and" / "but" / "so" / "because"
+            # clean clause before its "and" / "but" / "so" / "because", or before a condition
             whole = _clean_quote(part)
-            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part)]
+            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part),
+                                                      _CONDITION.split(part)[0]]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
 

@@ -192,6 +192,12 @@ def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject(
     assert cluster_label(texts, X, centroid, ["spring"]) == "The payroll module ships in the spring"
 
 
+def test_a_long_clause_keeps_its_head_before_a_condition():
+    # a demo price theme was labelled "It was garbage on anything with more than like ten lines"
+    quote = "I couldn't get a new software line item through right now if it cost a hundred a month"
+    assert clauses(quote) == ["I couldn't get a new software line item through right now"]
+
+
 def test_right_now_is_not_a_filler():
     # a demo competitor theme was labelled "Now Paystream is ahead"
     assert clauses("right, right now Paystream is ahead") == ["Right now Paystream is ahead"]
