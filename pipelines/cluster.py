@@ -43,13 +43,15 @@ SIZE_CANDIDATES = 8
 # among 0.9 / 0.85 / 0.8 by separation gave 9 (NMI 0.87) and lifted every other BANKING77 shape
 # by 0.003-0.02 NMI (benchmarks/cluster_shapes.py). 0.75 merged distinct intents at 3k rows.
 MERGE_LOOSENINGS = (0.0, 0.05, 0.1)
-# Among clusterings separated within this share of the best, the one with fewest clusters wins:
-# silhouette barely tells a theme from its fragments, so the best separated over-split BANKING77
-# 3,080 rows into 244 clusters for 77 intents. On the BANKING77 shapes (cluster_shapes.py) 0.05
-# cut that to 126 and the 77x30 shape's 192 to 130, ARI +0.01 on average, NMI -0.002; 0.02 and
-# 0.03 moved fewer. A merge of clusters as alike across as within (average linkage scaled by
-# cohesion, at 0.85) added NMI +0.002 there but cost the demo theme set 0.005 and a k x k pass
-# per candidate, so it was left out.
+# From this many rows, among clusterings separated within this share of the best, the one with
+# fewest clusters wins: silhouette barely tells a theme from its fragments, so the best separated
+# over-split BANKING77 3,080 rows into 244 clusters for 77 intents. On the BANKING77 shapes
+# (cluster_shapes.py) 0.05 cut that to 126 (ARI 0.446 -> 0.501) and the 77x30 shape's 192 to 130
+# (ARI 0.472 -> 0.522), NMI within 0.003; 0.02 and 0.03 moved fewer. Below 1,000 rows it cost NMI
+# (500 rows 0.803 -> 0.796, 770 long texts 0.932 -> 0.925), so there the best separated wins. A
+# merge of clusters as alike across as within (average linkage scaled by cohesion, at 0.85) added
+# NMI +0.002 but cost the demo theme set 0.005 and a k x k pass per candidate: left out.
+FEWER_CLUSTERS_FROM = 1_000
 SEPARATION_TOLERANCE = 0.05
 # Separation (cosine silhouette) is measured on at most this many clustered rows (seeded).
 SILHOUETTE_SAMPLE = 3_000
@@ -317,7 +319,8 @@ def _best_clustering(
     X: np.ndarray, reduced: np.ndarray, config: ClusterConfig
 ) -> tuple[np.ndarray, float]:
     """HDBSCAN at each candidate size, finished at each merge threshold; of those separated
-    within SEPARATION_TOLERANCE of the best, the one with fewest clusters wins.
+    within SEPARATION_TOLERANCE of the best (from FEWER_CLUSTERS_FROM rows), the fewest clusters
+    win.
 
     Ties go to the better separated, then the smaller size and the stricter merge. Returns the
     labels and their merge threshold.
@@ -331,8 +334,9 @@ def _best_clustering(
     top = max(score for score, _, _ in tried)
     if top <= 0:  # no separated clustering: the first of the best, as before
         return next((labels, merge) for score, labels, merge in tried if score == top)
+    tolerance = SEPARATION_TOLERANCE if len(X) >= FEWER_CLUSTERS_FROM else 0.0
     near = [(int(labels.max()), -score, i) for i, (score, labels, _) in enumerate(tried)
-            if score >= top * (1 - SEPARATION_TOLERANCE)]
+            if score >= top * (1 - tolerance)]
     _, labels, merge = tried[min(near)[2]]
     return labels, merge
 
