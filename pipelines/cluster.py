@@ -318,12 +318,10 @@ def _checked(X: np.ndarray) -> np.ndarray:
 def _best_clustering(
     X: np.ndarray, reduced: np.ndarray, config: ClusterConfig
 ) -> tuple[np.ndarray, float]:
-    """HDBSCAN at each candidate size, finished at each merge threshold; of those separated
-    within SEPARATION_TOLERANCE of the best (from FEWER_CLUSTERS_FROM rows), the fewest clusters
-    win.
+    """HDBSCAN at each candidate size, finished at each merge threshold; `best_candidate` picks.
 
-    Ties go to the better separated, then the smaller size and the stricter merge. Returns the
-    labels and their merge threshold.
+    Candidates run from the smallest size and the strictest merge. Returns the labels and their
+    merge threshold.
     """
     tried = []
     for size in size_candidates(len(X), config):
@@ -331,14 +329,25 @@ def _best_clustering(
         for merge in merge_candidates(config):
             labels = _finish(X, raw, replace(config, merge_threshold=merge))
             tried.append((separation(X, labels, config.seed), labels, merge))
-    top = max(score for score, _, _ in tried)
-    if top <= 0:  # no separated clustering: the first of the best, as before
-        return next((labels, merge) for score, labels, merge in tried if score == top)
-    tolerance = SEPARATION_TOLERANCE if len(X) >= FEWER_CLUSTERS_FROM else 0.0
-    near = [(int(labels.max()), -score, i) for i, (score, labels, _) in enumerate(tried)
-            if score >= top * (1 - tolerance)]
-    _, labels, merge = tried[min(near)[2]]
+    scores = [score for score, _, _ in tried]
+    counts = [int(labels.max()) + 1 for _, labels, _ in tried]
+    _, labels, merge = tried[best_candidate(scores, counts, len(X))]
     return labels, merge
+
+
+def best_candidate(scores: list[float], clusters: list[int], n: int) -> int:
+    """Which candidate clustering of n rows wins, given each one's separation and cluster count.
+
+    The best separated; from FEWER_CLUSTERS_FROM rows the fewest clusters within
+    SEPARATION_TOLERANCE of it. Ties go to fewer clusters, the better separated, then the earlier
+    candidate; when none is separated (under two clusters everywhere), the first.
+    """
+    top = max(scores)
+    if top <= 0:
+        return scores.index(top)
+    tolerance = SEPARATION_TOLERANCE if n >= FEWER_CLUSTERS_FROM else 0.0
+    return min((k, -score, i) for i, (score, k) in enumerate(zip(scores, clusters, strict=True))
+               if score >= top * (1 - tolerance))[2]
 
 
 def merge_candidates(config: ClusterConfig) -> list[float]:
