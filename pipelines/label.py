@@ -206,9 +206,12 @@ def clauses(text: str) -> list[str]:
         for part in parts:
             # a part too long or cut badly ("... because a software company says") may hold a
             # clean clause before its "and" / "but" / "so" / "because", or before a condition
+            # when it names its subject ("They don't have to use it" left the point to "unless
+            # we put it in the franchise agreement")
             whole = _clean_quote(part)
-            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part),
-                                                      _CONDITION.split(part)[0]]
+            head = _clean_quote(_CONDITION.split(part)[0])
+            named = [head] if head and not _opener_penalty(head) else []
+            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part), *named]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
 

@@ -196,6 +196,8 @@ def test_a_long_clause_keeps_its_head_before_a_condition():
     # a demo price theme was labelled "It was garbage on anything with more than like ten lines"
     quote = "I couldn't get a new software line item through right now if it cost a hundred a month"
     assert clauses(quote) == ["I couldn't get a new software line item through right now"]
+    # ... unless the head leaves the point to the condition
+    assert clauses("They don't have to use it unless we put it in the franchise agreement") == []
 
 
 def test_right_now_is_not_a_filler():
