@@ -33,9 +33,14 @@ MIN_LABEL_WORDS, MAX_LABEL_WORDS = 3, 12
 LABEL_SOURCES = 15
 # What a clause gains for reading alone as a sentence (reads_alone: 0..1) and for coming from a
 # quote the extractor is sure of (0..1): the rest of the score is support (0..1), keyword hits
-# (0.5 x 0..1) and centrality (0.5 x ~0.6-0.9).
+# (KEYWORD_WEIGHT x 0..1) and centrality (0.5 x ~0.6-0.9), less what its first and last words
+# lean on.
 GRAMMAR_WEIGHT = 0.5
 CONFIDENCE_WEIGHT = 1.0
+# Keyword hits are the share of the top three keywords a clause holds; at 1.0 a clause stuffed
+# with them won on the demo ("November and December we're planning for January" over "I
+# wouldn't want to kick anything off before January").
+KEYWORD_WEIGHT = 0.5
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
@@ -48,8 +53,13 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
                       "if", "be", "than", "from", "by", "about", "we", "i", "it's",
                       # reported speech whose words follow: "a software company says"
                       "says", "said", "say", "asked", "told", "mentioned"})
-# A clause may open with these, but reads worse alone than one naming its subject ...
-PRONOUNS = frozenset({"it", "it's", "that", "that's", "this", "they", "they're", "those"})
+# A clause may open with a pronoun, but reads worse alone than one naming its subject
+# ("It'll be available next year": what will?) ...
+PRONOUNS = frozenset({"it", "they", "he", "she"})
+PRONOUN_PENALTY = 0.3
+# ... and worst with a demonstrative, which points at what was just said ("That's a real gap").
+DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
+DEMONSTRATIVE_PENALTY = 0.5
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
@@ -59,9 +69,13 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
 _SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
+# A condition after the point made: the head reads alone, the tail does not ("I couldn't get a new
+# software line item through right now" if it cost a couple hundred bucks a month).
+_CONDITION = re.compile(r"\s+(?:if|unless|until|when|whether)\s+", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
     r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
-    r"and|but|like|right|see|the thing is|to be honest|i think|i guess)\b[\s,.-]*)+",
+    r"and|but|like|right(?!\s+(?:now|away|here|there)\b)|see|the thing is|to be honest|i think|"
+    r"i guess)\b[\s,.-]*)+",
     re.IGNORECASE,
 )
 
@@ -191,9 +205,13 @@ def clauses(text: str) -> list[str]:
         parts = _CLAUSE_BREAK.split(sentence)
         for part in parts:
             # a part too long or cut badly ("... because a software company says") may hold a
-            # clean clause before its "and" / "but" / "so" / "because"
+            # clean clause before its "and" / "but" / "so" / "because", or before a condition
+            # when it names its subject ("They don't have to use it" left the point to "unless
+            # we put it in the franchise agreement")
             whole = _clean_quote(part)
-            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part)]
+            head = _clean_quote(_CONDITION.split(part)[0])
+            named = [head] if head and not _opener_penalty(head) else []
+            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part), *named]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
 
@@ -210,9 +228,16 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     words = _content_words(clause)
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
-    opener = 0.15 if clause.split()[0].lower() in PRONOUNS else 0.0
     closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
-    return support + 0.5 * hits + 0.5 * centrality - opener - closer
+    return support + KEYWORD_WEIGHT * hits + 0.5 * centrality - _opener_penalty(clause) - closer
+
+
+def _opener_penalty(clause: str) -> float:
+    """How much a clause's first word leans on what was said before it ("It'll", "That's")."""
+    first = clause.split()[0].lower().replace("’", "'").split("'")[0]
+    if first in DEMONSTRATIVES:
+        return DEMONSTRATIVE_PENALTY
+    return PRONOUN_PENALTY if first in PRONOUNS else 0.0
 
 
 def _content_words(text: str) -> set[str]:

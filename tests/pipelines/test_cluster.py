@@ -10,6 +10,7 @@ from pipelines.cluster import (
     ClusterConfig,
     adopt_noise,
     assign_to_centroids,
+    best_candidate,
     canonical_order,
     cluster_embeddings,
     hdbscan_sizes,
@@ -265,3 +266,12 @@ def test_fragments_of_one_theme_rejoin_below_the_merge_threshold():
     X = np.vstack([around(a, 60, 0.2, rng), around(b, 60, 0.2, rng), around(other, 120, 0.4, rng)])
     labels = cluster_embeddings(X, PCA).labels
     assert adjusted_rand_score(np.repeat([0, 1], 120), labels) == 1.0
+
+
+def test_from_a_thousand_rows_the_fewest_clusters_nearly_as_well_separated_win():
+    # candidates as (separation, clusters): a theme split into fragments scores about the same
+    scores, clusters = [0.24, 0.235, 0.20], [220, 130, 80]
+    assert best_candidate(scores, clusters, n=3080) == 1
+    assert best_candidate(scores, clusters, n=500) == 0
+    # nothing separated (fewer than two clusters everywhere): the first candidate
+    assert best_candidate([-1.0, -1.0], [1, 0], n=3080) == 0

@@ -182,6 +182,29 @@ def test_a_clause_ending_on_a_word_that_points_back_loses_to_one_that_says_it_al
     assert alone == "We're paying double compared with them"
 
 
+def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject():
+    # demo labels: "That's a real gap" (foreign currencies), "It'll be available next year"
+    centroid = np.array([1.0, 0.0])
+    texts = ["if we can't pay them in pesos, that's a real gap", "Missing currency is a real gap"]
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    assert cluster_label(texts, X, centroid, ["gap"]) == "Missing currency is a real gap"
+    texts = ["It'll ship in the spring release", "The payroll module ships in the spring"]
+    assert cluster_label(texts, X, centroid, ["spring"]) == "The payroll module ships in the spring"
+
+
+def test_a_long_clause_keeps_its_head_before_a_condition():
+    # a demo price theme was labelled "It was garbage on anything with more than like ten lines"
+    quote = "I couldn't get a new software line item through right now if it cost a hundred a month"
+    assert clauses(quote) == ["I couldn't get a new software line item through right now"]
+    # ... unless the head leaves the point to the condition
+    assert clauses("They don't have to use it unless we put it in the franchise agreement") == []
+
+
+def test_right_now_is_not_a_filler():
+    # a demo competitor theme was labelled "Now Paystream is ahead"
+    assert clauses("right, right now Paystream is ahead") == ["Right now Paystream is ahead"]
+
+
 @pytest.mark.slow
 def test_label_prefers_a_sentence_over_a_central_fragment(nlp):
     # a demo theme labelled "Some of our invoices" (its most central quote's first clause)
