@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from feed_load import CACHE, build_workspace, reset_database
-
 
 # the steps of a miss, by the modules that call them: each one's time includes its SQL and the
 # reading of its rows (SQLite computes a result while it is fetched, so statement hooks miss it)
