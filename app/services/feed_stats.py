@@ -194,25 +194,43 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
                  cluster_ids: list[int], limit: int) -> dict[int, list[Row]]:
     """Each theme's best quotes under the filters, as app/services/feed.py's best_quotes picks
     them (confident first, most representative first, one per wording)."""
+    if not _unfiltered(filters):
+        return _filtered_theme_quotes(session, workspace_id, kind, filters, cluster_ids, limit)
     # the theme's members in quote order, from their index; no condition on the mention's
     # workspace or kind (the theme's are its members'): SQLite, without statistics, would read
     # the workspace's mentions instead
     members = (select(Mention.id, ClusterMember.similarity, Mention.text)
                .select_from(ClusterMember).join(Mention, ClusterMember.mention_id == Mention.id)
                .order_by(ClusterMember.similarity.desc(), Mention.confidence.desc(), Mention.id))
-    where = None if _unfiltered(filters) else rollup_filter(
-        workspace_id=workspace_id, kind=kind, filters=filters)
+    return _first_quotes(session, lambda cid: members.where(ClusterMember.cluster_id == cid),
+                         cluster_ids, limit, one_per_wording=True)
 
-    def of_theme(cluster_id: int):
-        query = members.where(ClusterMember.cluster_id == cluster_id)
-        if where is None:
-            return query
-        # a member passes when its call does: the theme's calls that pass are read once, by
-        # the summaries' index, and the members' walk checks each against them
-        return query.where(Mention.call_id.in_(
-            select(R.call_id).where(*where, R.cluster_id == cluster_id)))
 
-    return _first_quotes(session, of_theme, cluster_ids, limit, one_per_wording=True)
+def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
+                           filters: FeedFilters, cluster_ids: list[int],
+                           limit: int) -> dict[int, list[Row]]:
+    """Under filters a theme's index would be walked past every member that fails them, so the
+    members that pass are read at once instead (the mentions of the calls whose summary rows
+    pass; a call's facts are the same in all its rows) and ranked here."""
+    if not cluster_ids or limit <= 0:
+        return {cid: [] for cid in cluster_ids}
+    calls = select(R.call_id).where(
+        *rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
+        R.cluster_id.in_(cluster_ids))  # type: ignore[union-attr]
+    rows = session.exec(
+        select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, Mention.text,
+               case((counts_toward_ranking(), 0), else_=1), Mention.confidence)
+        .select_from(Mention).join(ClusterMember, ClusterMember.mention_id == Mention.id)
+        .where(Mention.call_id.in_(calls),
+               ClusterMember.cluster_id.in_(cluster_ids))).all()  # type: ignore[union-attr]
+    ranked: dict = defaultdict(list)
+    for cid, mention_id, sim, text, _, _ in sorted(
+            rows, key=lambda r: (r[4], -(r[2] or 0.0), -r[5], r[1])):
+        ranked[cid].append((mention_id, float(sim or 0.0), text))
+    picks = {cid: _distinct_wordings(ranked[cid], limit) for cid in cluster_ids}
+    mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
+    return {cid: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
+                  for m, sim, _ in picks[cid]] for cid in cluster_ids}
 
 
 def _unfiltered(filters: FeedFilters) -> bool:
