@@ -10,15 +10,18 @@ transaction as the change.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
 class FeedRollup(SQLModel, table=True):
     __tablename__ = "feed_rollup"
     __table_args__ = (
-        # a group's rows newest first: its other quotes, its weeks, its days
-        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id", "category", "at_us"),
+        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id"),
+        # an other group's rows newest first, for its quotes (partial: PostgreSQL orders by an
+        # index's later column only after equalities, and cluster_id IS NULL is not one)
+        Index("ix_feed_rollup_other", "workspace_id", "kind", "category", "at_us",
+              postgresql_where=text("cluster_id IS NULL"), sqlite_where=text("cluster_id IS NULL")),
         Index("ix_feed_rollup_category", "workspace_id", "kind", "category"),
         # the last weeks' rows: the recent and previous windows, the future-dated
         Index("ix_feed_rollup_time", "workspace_id", "kind", "at_us"),

@@ -243,14 +243,18 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     """Each category's other group, confident and recent first (feed.loose_quotes' order)."""
     # the group's summary rows newest first, from their index, and each one's loose mentions
     loose = (select(Mention.id, literal(0.0), Mention.text).select_from(R)
-             .join(Mention, and_(Mention.call_id == R.call_id, Mention.kind == R.kind,
-                                 _same_category(Mention.category, R.mention_category)))
+             .join(Mention, and_(Mention.call_id == R.call_id, Mention.kind == R.kind))
              .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
              .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
                     R.cluster_id.is_(None), ClusterMember.mention_id.is_(None))
              .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
-    return _first_quotes(session, lambda category: loose.where(_is(R.category, category)),
-                         categories, limit, one_per_wording=False)
+
+    def of_category(category: str | None):
+        # an other group's rows are of its mentions' category: named as a constant on both
+        # sides, PostgreSQL estimates the join well enough to walk the index
+        return loose.where(_is(R.category, category), _is(Mention.category, category))
+
+    return _first_quotes(session, of_category, categories, limit, one_per_wording=False)
 
 
 def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: list,
@@ -262,7 +266,8 @@ def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: l
     similarities and texts."""
     picks: dict = {g: [] for g in groups}
     for group in groups if limit > 0 else ():  # quotes=0 asks for none
-        window = 3 * limit + 5 if one_per_wording else limit
+        # repeated wordings sit side by side in quote order (one text, one similarity)
+        window = 8 * limit + 8 if one_per_wording else limit
         while True:
             candidates, complete = _ordered_head(session, of_group(group), window)
             picks[group] = (_distinct_wordings(candidates, limit) if one_per_wording
@@ -286,12 +291,6 @@ def _ordered_head(session: Session, query, window: int) -> tuple[list[tuple], bo
     rest = [(m, float(sim or 0.0), text) for m, sim, text in
             session.exec(query.where(not_(confident)).limit(window))]
     return first + rest, len(rest) < window
-
-
-def _same_category(a, b) -> ColumnElement:
-    """Equal categories, None equal to None, written so that PostgreSQL can hash-join on it
-    (IS NOT DISTINCT FROM makes it loop over every pair); no category is named ''."""
-    return func.coalesce(a, "") == func.coalesce(b, "")
 
 
 def _is(column, value) -> ColumnElement:

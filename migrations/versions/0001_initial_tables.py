@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 12:46:21.837251
+Create Date: 2026-12-01 12:56:24.614320
 """
 
 from collections.abc import Sequence
@@ -69,9 +69,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('workspace_id', 'external_id')
     )
     with op.batch_alter_table('call', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_call_account'), ['account'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_started_at'), ['started_at'], unique=False)
+        batch_op.create_index('ix_call_workspace_account', ['workspace_id', 'account'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_workspace_id'), ['workspace_id'], unique=False)
+        batch_op.create_index('ix_call_workspace_stage', ['workspace_id', 'deal_stage'], unique=False)
         batch_op.create_index('ix_call_workspace_status', ['workspace_id', 'status'], unique=False)
 
     op.create_table('categoryexample',
@@ -152,7 +153,8 @@ def upgrade() -> None:
     with op.batch_alter_table('feed_rollup', schema=None) as batch_op:
         batch_op.create_index('ix_feed_rollup_call', ['call_id', 'workspace_id', 'kind', 'cluster_id'], unique=False)
         batch_op.create_index('ix_feed_rollup_category', ['workspace_id', 'kind', 'category'], unique=False)
-        batch_op.create_index('ix_feed_rollup_group', ['workspace_id', 'kind', 'cluster_id', 'category', 'at_us'], unique=False)
+        batch_op.create_index('ix_feed_rollup_group', ['workspace_id', 'kind', 'cluster_id'], unique=False)
+        batch_op.create_index('ix_feed_rollup_other', ['workspace_id', 'kind', 'category', 'at_us'], unique=False, postgresql_where=sa.text('cluster_id IS NULL'), sqlite_where=sa.text('cluster_id IS NULL'))
         batch_op.create_index('ix_feed_rollup_time', ['workspace_id', 'kind', 'at_us'], unique=False)
 
     op.create_table('feed_total',
@@ -396,6 +398,7 @@ def downgrade() -> None:
     op.drop_table('feed_total')
     with op.batch_alter_table('feed_rollup', schema=None) as batch_op:
         batch_op.drop_index('ix_feed_rollup_time')
+        batch_op.drop_index('ix_feed_rollup_other', postgresql_where=sa.text('cluster_id IS NULL'), sqlite_where=sa.text('cluster_id IS NULL'))
         batch_op.drop_index('ix_feed_rollup_group')
         batch_op.drop_index('ix_feed_rollup_category')
         batch_op.drop_index('ix_feed_rollup_call')
@@ -420,9 +423,10 @@ def downgrade() -> None:
     op.drop_table('categoryexample')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_index('ix_call_workspace_status')
+        batch_op.drop_index('ix_call_workspace_stage')
         batch_op.drop_index(batch_op.f('ix_call_workspace_id'))
+        batch_op.drop_index('ix_call_workspace_account')
         batch_op.drop_index(batch_op.f('ix_call_started_at'))
-        batch_op.drop_index(batch_op.f('ix_call_account'))
 
     op.drop_table('call')
     with op.batch_alter_table('apikey', schema=None) as batch_op:
