@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
 from app.services.feed import FeedFilters, Row, counts_toward_ranking
-from app.services.rollups import TOTALS, epoch_us, other_columns, total_columns
+from app.services.rollups import TOTALS, epoch_us, one_of, other_columns, total_columns
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, FeedTotal, Mention
 from models.base import utcnow
 from pipelines.rank import WINDOW_DAYS, Score, Totals, order, recency_sum, score_totals
@@ -79,13 +79,12 @@ def rollup_filter(*, workspace_id: int, kind: str, filters: FeedFilters) -> list
 def _windows(now_us: int) -> list:
     """What moves with the clock: confident mentions of the last 30 days and of the 30 before,
     and those dated after `now` with their weights (the rest's weights make the recency)."""
-    confident = R.confident
     recent_edge, previous_edge = now_us - WINDOW_DAYS * _DAY_US, now_us - 2 * WINDOW_DAYS * _DAY_US
     return [
-        func.sum(case((R.at_us > recent_edge, confident), else_=0)),
-        func.sum(case((and_(R.at_us <= recent_edge, R.at_us > previous_edge), confident),
+        func.sum(case((R.at_us > recent_edge, R.confident), else_=0)),
+        func.sum(case((and_(R.at_us <= recent_edge, R.at_us > previous_edge), R.confident),
                       else_=0)),
-        func.sum(case((R.at_us > now_us, confident), else_=0)),
+        func.sum(case((R.at_us > now_us, R.confident), else_=0)),
         func.sum(case((R.at_us > now_us, R.recency_weight), else_=0.0)),
     ]
 
@@ -219,18 +218,35 @@ def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
         R.cluster_id.in_(cluster_ids))  # type: ignore[union-attr]
     rows = session.exec(
         select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, Mention.text,
-               case((counts_toward_ranking(), 0), else_=1), Mention.confidence)
+               *_sort_key(_confident_last(), -ClusterMember.similarity, -Mention.confidence,
+                          Mention.id))
         .select_from(Mention).join(ClusterMember, ClusterMember.mention_id == Mention.id)
         .where(Mention.call_id.in_(calls),
                ClusterMember.cluster_id.in_(cluster_ids))).all()  # type: ignore[union-attr]
-    ranked: dict = defaultdict(list)
-    for cid, mention_id, sim, text, _, _ in sorted(
-            rows, key=lambda r: (r[4], -(r[2] or 0.0), -r[5], r[1])):
-        ranked[cid].append((mention_id, float(sim or 0.0), text))
-    picks = {cid: _distinct_wordings(ranked[cid], limit) for cid in cluster_ids}
+    return _ranked_here(session, rows, cluster_ids, limit, one_per_wording=True)
+
+
+def _confident_last() -> ColumnElement:
+    return case((counts_toward_ranking(), 0), else_=1)
+
+
+def _sort_key(*columns) -> list:
+    """Columns of a sort key, named apart from the same columns selected for themselves."""
+    return [column.label(f"sort_{i}") for i, column in enumerate(columns)]
+
+
+def _ranked_here(session: Session, rows: Sequence, groups: list, limit: int, *,
+                 one_per_wording: bool) -> dict:
+    """Each group's first quotes from rows of (group, mention id, similarity, text, *sort key)
+    that hold all of its candidates."""
+    ranked: dict = {g: [] for g in groups}
+    for group, mention_id, sim, text, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
+        ranked[group].append((mention_id, float(sim or 0.0), text))
+    picks = {g: _distinct_wordings(ranked[g], limit) if one_per_wording else ranked[g][:limit]
+             for g in groups}
     mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
-    return {cid: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
-                  for m, sim, _ in picks[cid]] for cid in cluster_ids}
+    return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
+                for m, sim, _ in picks[g]] for g in groups}
 
 
 def _unfiltered(filters: FeedFilters) -> bool:
@@ -241,18 +257,31 @@ def _unfiltered(filters: FeedFilters) -> bool:
 def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                  categories: list[str | None], limit: int) -> dict[str | None, list[Row]]:
     """Each category's other group, confident and recent first (feed.loose_quotes' order)."""
-    # the group's summary rows newest first, from their index, and each one's loose mentions
-    loose = (select(Mention.id, literal(0.0), Mention.text).select_from(R)
+    # an other group's summary rows, and each one's loose mentions
+    loose = (select(R.category, Mention.id, literal(0.0), Mention.text).select_from(R)
              .join(Mention, and_(Mention.call_id == R.call_id, Mention.kind == R.kind))
              .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
              .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
-                    R.cluster_id.is_(None), ClusterMember.mention_id.is_(None))
-             .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
+                    R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)))
+    if not _unfiltered(filters):
+        # the rows that pass, all groups at once and ranked here: walking each group's rows
+        # newest first would pass over every row that fails (and PostgreSQL would hash the
+        # tag and role conditions again for each group)
+        if not categories or limit <= 0:
+            return {c: [] for c in categories}
+        rows = session.exec(loose.add_columns(
+            *_sort_key(_confident_last(), -R.at_us, -Mention.confidence, Mention.id)).where(
+            one_of(R.category, categories),
+            func.coalesce(Mention.category, "") == func.coalesce(R.category, ""))).all()
+        return _ranked_here(session, rows, categories, limit, one_per_wording=False)
 
     def of_category(category: str | None):
-        # an other group's rows are of its mentions' category: named as a constant on both
-        # sides, PostgreSQL estimates the join well enough to walk the index
-        return loose.where(_is(R.category, category), _is(Mention.category, category))
+        # newest first from the other groups' index; an other group's rows are of its
+        # mentions' category: named as a constant on both sides, PostgreSQL estimates the
+        # join well enough to walk the index
+        return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text)
+                .where(_is(R.category, category), _is(Mention.category, category))
+                .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
 
     return _first_quotes(session, of_category, categories, limit, one_per_wording=False)
 

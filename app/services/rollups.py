@@ -74,15 +74,15 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
     _refresh_totals(session, workspace_id, kind)
-    _refresh_statistics(session)
+    _refresh_statistics(session, "feed_rollup", "feed_total")
 
 
-def _refresh_statistics(session: Session) -> None:
-    """After a bulk rewrite PostgreSQL must know the table's new size at once: planned with
+def _refresh_statistics(session: Session, *tables: str) -> None:
+    """After a bulk rewrite PostgreSQL must know the tables' new sizes at once: planned with
     stale statistics, the feed's joins become nested loops over every row pair."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE feed_rollup"))
-        session.execute(text("ANALYZE feed_total"))
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def total_columns() -> list:
@@ -176,6 +176,7 @@ def rebuild_tags(*, session: Session, workspace_id: int) -> None:
     session.execute(delete(CallTag).where(CallTag.workspace_id == workspace_id))
     _insert_tags(session, workspace_id, session.exec(
         select(Call.id, Call.tags).where(Call.workspace_id == workspace_id)).all())
+    _refresh_statistics(session, "call_tag")
 
 
 def touch(*, session: Session, workspace_id: int) -> None:
