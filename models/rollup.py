@@ -17,12 +17,13 @@ from sqlmodel import Field, SQLModel
 class FeedRollup(SQLModel, table=True):
     __tablename__ = "feed_rollup"
     __table_args__ = (
-        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id"),
+        # a group's rows, by account: whether another call of an account is in the group
+        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id", "account"),
         # an other group's rows newest first, for its quotes (partial: PostgreSQL orders by an
         # index's later column only after equalities, and cluster_id IS NULL is not one)
         Index("ix_feed_rollup_other", "workspace_id", "kind", "category", "at_us",
               postgresql_where=text("cluster_id IS NULL"), sqlite_where=text("cluster_id IS NULL")),
-        Index("ix_feed_rollup_category", "workspace_id", "kind", "category"),
+        Index("ix_feed_rollup_category", "workspace_id", "kind", "category", "account"),
         # the last weeks' rows: the recent and previous windows, the future-dated
         Index("ix_feed_rollup_time", "workspace_id", "kind", "at_us"),
         # a call's row in a group: filtered quotes check each member's call here
@@ -52,9 +53,10 @@ class FeedTotal(SQLModel, table=True):
     """A feed group's totals over all its rows, for the feed without filters: one row per theme
     (cluster_id set) and one per category (cluster_id None; its other group's size too).
 
-    Distinct calls and accounts cannot be added up from per-call rows, so they are counted when
-    the rows change (for the groups a change touches) instead of on every request. What moves
-    with the clock (the 30-day windows, dates after `now`) is summed from recent rows at read.
+    Distinct calls and accounts cannot be added up from per-call rows at read without a DISTINCT
+    over all of them, so they are kept here, moved by each change (app/services/feed_totals.py).
+    What moves with the clock (the 30-day windows, dates after `now`) is summed from recent rows
+    at read.
     """
 
     __tablename__ = "feed_total"

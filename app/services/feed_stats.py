@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
 from app.services.feed import FeedFilters, Row, counts_toward_ranking
-from app.services.rollups import TOTALS, epoch_us, one_of, other_columns, total_columns
+from app.services.feed_totals import TOTALS, one_of, other_columns, same, total_columns
+from app.services.rollups import epoch_us
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, FeedTotal, Mention
 from models.base import utcnow
 from pipelines.rank import WINDOW_DAYS, Score, Totals, order, recency_sum, score_totals
@@ -280,7 +281,7 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
         # mentions' category: named as a constant on both sides, PostgreSQL estimates the
         # join well enough to walk the index
         return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text)
-                .where(_is(R.category, category), _is(Mention.category, category))
+                .where(same(R.category, category), same(Mention.category, category))
                 .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
 
     return _first_quotes(session, of_category, categories, limit, one_per_wording=False)
@@ -320,11 +321,6 @@ def _ordered_head(session: Session, query, window: int) -> tuple[list[tuple], bo
     rest = [(m, float(sim or 0.0), text) for m, sim, text in
             session.exec(query.where(not_(confident)).limit(window))]
     return first + rest, len(rest) < window
-
-
-def _is(column, value) -> ColumnElement:
-    """column = value, where None means NULL (an uncategorised group)."""
-    return column.is_(None) if value is None else column == value
 
 
 def _distinct_wordings(candidates: list[tuple[int, float, str]],

@@ -11,21 +11,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, insert, text, update
+from sqlalchemy import and_, case, delete, func, insert, text, update
 from sqlmodel import Session, select
 
 from app.feed_signals import FEED_CHANGED, announce
 from app.services.feed import counts_toward_ranking
-from models import (
-    Call,
-    CallTag,
-    Cluster,
-    ClusterMember,
-    FeedRollup,
-    FeedTotal,
-    Mention,
-    Workspace,
-)
+from app.services.feed_totals import call_rows, move_totals, rebuild_totals
+from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention, Workspace
 from models.base import aware
 from pipelines.rank import recency_weight
 
@@ -45,20 +37,22 @@ def epoch_us(moment: datetime) -> int:
 def refresh_call(*, session: Session, call: Call) -> None:
     """Rewrites one call's rows: after its mentions, memberships, roles or facts changed."""
     _bump(session, call.workspace_id)
-    touched = _groups_of(session, call.id)
+    before = call_rows(session, call.id)
     _delete_call_rows(session, call.id)
     counts = session.exec(_counts().where(Mention.call_id == call.id)).all()
     _insert_rollups(session, call.workspace_id, counts, {call.id: _facts(call)})
     _insert_tags(session, call.workspace_id, [(call.id, call.tags)])
-    _refresh_touched(session, call.workspace_id, touched | _groups_of(session, call.id))
+    move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
+                before=before, after=call_rows(session, call.id))
 
 
 def clear_call(*, session: Session, call: Call) -> None:
     """Drops a call's rows when its mentions go (a re-delivered call waiting to be processed)."""
     _bump(session, call.workspace_id)
-    touched = _groups_of(session, call.id)
+    before = call_rows(session, call.id)
     _delete_call_rows(session, call.id)
-    _refresh_touched(session, call.workspace_id, touched)
+    move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
+                before=before, after=[])
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
@@ -73,7 +67,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
                          .where(Call.workspace_id == workspace_id)).all()
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
-    _refresh_totals(session, workspace_id, kind)
+    rebuild_totals(session=session, workspace_id=workspace_id, kind=kind)
     _refresh_statistics(session, "feed_rollup", "feed_total")
 
 
@@ -83,91 +77,6 @@ def _refresh_statistics(session: Session, *tables: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for table in tables:
             session.execute(text(f"ANALYZE {table}"))
-
-
-def total_columns() -> list:
-    """What a group's rows add up to over all time, in FeedTotal's order (TOTALS). Each call
-    sits in one row per group and mention category, so calls and accounts are counted with
-    DISTINCT; lost and won count calls with a confident mention."""
-    r, confident = FeedRollup, FeedRollup.confident > 0
-    return [
-        func.sum(r.mentions),
-        func.count(distinct(r.call_id)),
-        func.count(distinct(case((r.account != "", r.account)))),
-        func.sum(r.confident),
-        func.count(distinct(case((confident, r.call_id)))),
-        func.count(distinct(case((and_(confident, r.account != ""), r.account)))),
-        func.count(distinct(case((and_(confident, r.outcome == "lost"), r.call_id)))),
-        func.count(distinct(case((and_(confident, r.outcome == "won"), r.call_id)))),
-        func.sum(r.recency_weight),
-    ]
-
-
-TOTALS = ("mentions", "calls", "accounts", "confident", "confident_calls", "confident_accounts",
-          "lost_calls", "won_calls", "recency_weight")
-
-
-def other_columns() -> list:
-    """A category's other group: its mentions and distinct calls."""
-    other = FeedRollup.cluster_id.is_(None)
-    return [func.sum(case((other, FeedRollup.mentions), else_=0)),
-            func.count(distinct(case((other, FeedRollup.call_id))))]
-
-
-def _groups_of(session: Session, call_id: int) -> set[tuple[str, int | None, str | None]]:
-    """The (kind, theme, category) of a call's rows: the totals a change to them touches."""
-    return set(session.exec(select(FeedRollup.kind, FeedRollup.cluster_id, FeedRollup.category)
-                            .where(FeedRollup.call_id == call_id)).all())
-
-
-def _refresh_touched(session: Session, workspace_id: int,
-                     touched: set[tuple[str, int | None, str | None]]) -> None:
-    for kind in {k for k, _, _ in touched}:
-        _refresh_totals(session, workspace_id, kind,
-                        clusters={c for k, c, _ in touched if k == kind and c is not None},
-                        categories={g for k, _, g in touched if k == kind})
-
-
-def _refresh_totals(session: Session, workspace_id: int, kind: str,
-                    clusters: set[int] | None = None,
-                    categories: set[str | None] | None = None) -> None:
-    """Recounts the totals of these themes and categories (all of the kind's when None)."""
-    t, r = FeedTotal, FeedRollup
-    themes, whole = t.cluster_id.is_not(None), clusters is None
-    if whole or clusters:
-        session.execute(delete(t).where(t.workspace_id == workspace_id, t.kind == kind, themes,
-                                        *([] if whole else [t.cluster_id.in_(clusters)])))
-        rows = session.exec(
-            select(r.cluster_id, func.max(r.category), *total_columns())
-            .where(r.workspace_id == workspace_id, r.kind == kind, r.cluster_id.is_not(None),
-                   *([] if whole else [r.cluster_id.in_(clusters)]))
-            .group_by(r.cluster_id)).all()
-        _insert_totals(session, workspace_id, kind, [(*row, 0, 0) for row in rows])
-    if whole or categories:
-        picked = [] if categories is None else [one_of(t.category, categories)]
-        session.execute(delete(t).where(t.workspace_id == workspace_id, t.kind == kind,
-                                        t.cluster_id.is_(None), *picked))
-        picked = [] if categories is None else [one_of(r.category, categories)]
-        rows = session.exec(
-            select(r.category, *total_columns(), *other_columns())
-            .where(r.workspace_id == workspace_id, r.kind == kind, *picked)
-            .group_by(r.category)).all()
-        _insert_totals(session, workspace_id, kind, [(None, *row) for row in rows])
-
-
-def _insert_totals(session: Session, workspace_id: int, kind: str, rows: list[tuple]) -> None:
-    fields = ("cluster_id", "category", *TOTALS, "other_mentions", "other_calls")
-    _insert_many(session, FeedTotal, [
-        {"workspace_id": workspace_id, "kind": kind,
-         **{f: (v or 0) if f in TOTALS else v for f, v in zip(fields, row, strict=True)}}
-        for row in rows])
-
-
-def one_of(column, values: set | list) -> ColumnElement:
-    """column IN values, where a None among them means NULL (an uncategorised group)."""
-    known = [v for v in values if v is not None]
-    condition = column.in_(known)
-    return condition | column.is_(None) if len(known) < len(values) else condition
 
 
 def rebuild_tags(*, session: Session, workspace_id: int) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 12:56:24.614320
+Create Date: 2026-12-01 13:19:31.946153
 """
 
 from collections.abc import Sequence
@@ -152,8 +152,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('feed_rollup', schema=None) as batch_op:
         batch_op.create_index('ix_feed_rollup_call', ['call_id', 'workspace_id', 'kind', 'cluster_id'], unique=False)
-        batch_op.create_index('ix_feed_rollup_category', ['workspace_id', 'kind', 'category'], unique=False)
-        batch_op.create_index('ix_feed_rollup_group', ['workspace_id', 'kind', 'cluster_id'], unique=False)
+        batch_op.create_index('ix_feed_rollup_category', ['workspace_id', 'kind', 'category', 'account'], unique=False)
+        batch_op.create_index('ix_feed_rollup_group', ['workspace_id', 'kind', 'cluster_id', 'account'], unique=False)
         batch_op.create_index('ix_feed_rollup_other', ['workspace_id', 'kind', 'category', 'at_us'], unique=False, postgresql_where=sa.text('cluster_id IS NULL'), sqlite_where=sa.text('cluster_id IS NULL'))
         batch_op.create_index('ix_feed_rollup_time', ['workspace_id', 'kind', 'at_us'], unique=False)
 
