@@ -141,6 +141,7 @@ class _Part:
 
 def _move(session: Session, group: _Group, old: _Part, new: _Part,
           category: str | None) -> None:
+    """Adds the call's new part less its old one to the group's totals row."""
     change = {f: new.values[f] - old.values[f] for f in new.values}
     for field, was, now, confident in (("accounts", old.account, new.account, False),
                                        ("confident_accounts", old.confident_account,
@@ -157,8 +158,7 @@ def _move(session: Session, group: _Group, old: _Part, new: _Part,
     if found is None:
         session.execute(insert(T).values(
             workspace_id=group.workspace_id, kind=group.kind, cluster_id=group.cluster_id,
-            category=category,
-            **change))
+            category=category, **change))
     elif found[1] + change["calls"] == 0:  # the group's last call left it
         session.execute(delete(T).where(T.id == found[0]))
     else:
