@@ -15,6 +15,9 @@ class Call(SQLModel, table=True):
         UniqueConstraint("workspace_id", "external_id"),
         # the feed page counts calls waiting to be processed without reading their payloads
         Index("ix_call_workspace_status", "workspace_id", "status"),
+        # the feed page's filter choices, read from the index alone
+        Index("ix_call_workspace_account", "workspace_id", "account"),
+        Index("ix_call_workspace_stage", "workspace_id", "deal_stage"),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
@@ -22,7 +25,7 @@ class Call(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     title: str | None = Field(default=None, max_length=500)
     started_at: datetime | None = Field(default=None, index=True)
-    account: str | None = Field(default=None, max_length=300, index=True)
+    account: str | None = Field(default=None, max_length=300)
     deal_stage: str | None = Field(default=None, max_length=100)
     outcome: str | None = Field(default=None, max_length=10)
     tags: list[str] = Field(default_factory=list, sa_column=json_column())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import blob_column, json_column, utcnow
@@ -25,8 +26,10 @@ class Cluster(SQLModel, table=True):
 
 
 class ClusterMember(SQLModel, table=True):
+    # a theme's members in quote order: its best quotes are the first few rows read
+    __table_args__ = (Index("ix_clustermember_ranked", "cluster_id", "similarity"),)
     mention_id: int = Field(foreign_key="mention.id", primary_key=True)
-    cluster_id: int = Field(foreign_key="cluster.id", index=True)
+    cluster_id: int = Field(foreign_key="cluster.id")
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     similarity: float = 0.0
 

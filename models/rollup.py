@@ -10,15 +10,24 @@ transaction as the change.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
 class FeedRollup(SQLModel, table=True):
     __tablename__ = "feed_rollup"
     __table_args__ = (
-        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id"),
-        Index("ix_feed_rollup_category", "workspace_id", "kind", "category"),
+        # a group's rows, by account: whether another call of an account is in the group
+        Index("ix_feed_rollup_group", "workspace_id", "kind", "cluster_id", "account"),
+        # an other group's rows newest first, for its quotes (partial: PostgreSQL orders by an
+        # index's later column only after equalities, and cluster_id IS NULL is not one)
+        Index("ix_feed_rollup_other", "workspace_id", "kind", "category", "at_us",
+              postgresql_where=text("cluster_id IS NULL"), sqlite_where=text("cluster_id IS NULL")),
+        Index("ix_feed_rollup_category", "workspace_id", "kind", "category", "account"),
+        # the last weeks' rows: the recent and previous windows, the future-dated
+        Index("ix_feed_rollup_time", "workspace_id", "kind", "at_us"),
+        # a call's row in a group: filtered quotes check each member's call here
+        Index("ix_feed_rollup_call", "call_id", "workspace_id", "kind", "cluster_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -28,7 +37,7 @@ class FeedRollup(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=40)
     # the mentions' own category (a theme can hold a few of another category)
     mention_category: str | None = Field(default=None, max_length=40)
-    call_id: int = Field(foreign_key="call.id", index=True)
+    call_id: int = Field(foreign_key="call.id")
     # when the call happened (started_at, else created_at): microseconds since 1970 UTC, exact
     at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     outcome: str | None = Field(default=None, max_length=10)
@@ -38,6 +47,37 @@ class FeedRollup(SQLModel, table=True):
     confident: int = 0  # mentions at or above the feed's confidence: the ones a score counts
     # confident x 2^((at - RECENCY_ORIGIN) / half-life): summed, it gives the mean recency
     recency_weight: float = 0.0
+
+
+class FeedTotal(SQLModel, table=True):
+    """A feed group's totals over all its rows, for the feed without filters: one row per theme
+    (cluster_id set) and one per category (cluster_id None; its other group's size too).
+
+    Distinct calls and accounts cannot be added up from per-call rows at read without a DISTINCT
+    over all of them, so they are kept here, moved by each change (app/services/feed_totals.py).
+    What moves with the clock (the 30-day windows, dates after `now`) is summed from recent rows
+    at read.
+    """
+
+    __tablename__ = "feed_total"
+    __table_args__ = (Index("ix_feed_total_group", "workspace_id", "kind", "cluster_id",
+                            "category"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    kind: str = Field(max_length=12)
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id")
+    category: str | None = Field(default=None, max_length=40)
+    mentions: int = 0
+    calls: int = 0
+    accounts: int = 0
+    confident: int = 0
+    confident_calls: int = 0
+    confident_accounts: int = 0
+    lost_calls: int = 0  # calls with a confident mention, by outcome
+    won_calls: int = 0
+    recency_weight: float = 0.0
+    other_mentions: int = 0  # a category's: its other group's
+    other_calls: int = 0
 
 
 class CallTag(SQLModel, table=True):

@@ -25,14 +25,8 @@ from app.services.feed import (
     encode_cursor,
     other_rows,
 )
-from app.services.feed_stats import (
-    CategoryStats,
-    ThemeStats,
-    feed_groups,
-    other_quotes,
-    ranked_themes,
-    theme_quotes,
-)
+from app.services.feed_quotes import other_quotes, theme_quotes
+from app.services.feed_stats import CategoryStats, ThemeStats, feed_groups, ranked_themes
 from pipelines.rank import explain
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.feed_signals import FEED_CHANGED, announce
 from app.services.feed import counts_toward_ranking
+from app.services.feed_totals import call_rows, move_totals, rebuild_totals
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention, Workspace
 from models.base import aware
 from pipelines.rank import recency_weight
@@ -36,16 +37,22 @@ def epoch_us(moment: datetime) -> int:
 def refresh_call(*, session: Session, call: Call) -> None:
     """Rewrites one call's rows: after its mentions, memberships, roles or facts changed."""
     _bump(session, call.workspace_id)
+    before = call_rows(session, call.id)
     _delete_call_rows(session, call.id)
     counts = session.exec(_counts().where(Mention.call_id == call.id)).all()
     _insert_rollups(session, call.workspace_id, counts, {call.id: _facts(call)})
     _insert_tags(session, call.workspace_id, [(call.id, call.tags)])
+    move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
+                before=before, after=call_rows(session, call.id))
 
 
 def clear_call(*, session: Session, call: Call) -> None:
     """Drops a call's rows when its mentions go (a re-delivered call waiting to be processed)."""
     _bump(session, call.workspace_id)
+    before = call_rows(session, call.id)
     _delete_call_rows(session, call.id)
+    move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
+                before=before, after=[])
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
@@ -60,14 +67,16 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
                          .where(Call.workspace_id == workspace_id)).all()
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
-    _refresh_statistics(session)
+    rebuild_totals(session=session, workspace_id=workspace_id, kind=kind)
+    _refresh_statistics(session, "feed_rollup", "feed_total")
 
 
-def _refresh_statistics(session: Session) -> None:
-    """After a bulk rewrite PostgreSQL must know the table's new size at once: planned with
+def _refresh_statistics(session: Session, *tables: str) -> None:
+    """After a bulk rewrite PostgreSQL must know the tables' new sizes at once: planned with
     stale statistics, the feed's joins become nested loops over every row pair."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE feed_rollup"))
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def rebuild_tags(*, session: Session, workspace_id: int) -> None:
@@ -76,6 +85,7 @@ def rebuild_tags(*, session: Session, workspace_id: int) -> None:
     session.execute(delete(CallTag).where(CallTag.workspace_id == workspace_id))
     _insert_tags(session, workspace_id, session.exec(
         select(Call.id, Call.tags).where(Call.workspace_id == workspace_id)).all())
+    _refresh_statistics(session, "call_tag")
 
 
 def touch(*, session: Session, workspace_id: int) -> None:

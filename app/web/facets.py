@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from models import Call, CallTag, Cluster, FeedRollup, Mention
+from models import Call, CallTag, Cluster, FeedTotal, Mention
 
 # Up to this many accounts the page offers them all in a list; beyond, the account is typed,
 # with the most-called accounts suggested (a list of thousands helps no one, and weighs the page)
@@ -31,12 +31,13 @@ class Progress:
 
 
 def facets(*, session: Session, workspace_id: int, kind: str) -> Facets:
-    """The distinct values of the workspace's calls and of its mentions of one kind, each one
-    indexed query (the feed's summary tables know the mentions' categories)."""
-    # a category is offered from its first mention, theme or not
-    categories = session.exec(select(FeedRollup.mention_category).distinct().where(
-        FeedRollup.workspace_id == workspace_id, FeedRollup.kind == kind,
-        FeedRollup.mention_category.is_not(None))).all()
+    """The distinct values of the workspace's calls and of its feed groups of one kind, each one
+    indexed query (the feed's totals know the categories)."""
+    # a category is offered from its first mention, theme or not: as the filter reads it, the
+    # category of the theme or other group holding the mention
+    categories = session.exec(select(FeedTotal.category).where(
+        FeedTotal.workspace_id == workspace_id, FeedTotal.kind == kind,
+        FeedTotal.cluster_id.is_(None), FeedTotal.category.is_not(None))).all()
     stages = session.exec(select(Call.deal_stage).distinct().where(
         Call.workspace_id == workspace_id, Call.deal_stage.is_not(None))).all()
     calls = func.count(Call.id)

@@ -17,14 +17,8 @@ from app.errors import NotFound
 from app.services.clusters import request_rebuild
 from app.services.export import raw_lost_share
 from app.services.feed import Row
-from app.services.feed_stats import (
-    CategoryStats,
-    ThemeStats,
-    feed_groups,
-    other_quotes,
-    theme_quotes,
-    weekly_mentions,
-)
+from app.services.feed_quotes import other_quotes, theme_quotes
+from app.services.feed_stats import CategoryStats, ThemeStats, feed_groups, weekly_mentions
 from app.services.jobs import get_job
 from app.web.auth import safe_next
 from app.web.deps import CsrfDep, PageWorkspaceDep

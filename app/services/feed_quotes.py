@@ -1,0 +1,184 @@
+"""The quotes the feed shows: for each theme or other group shown, its first few in quote order.
+
+Without filters a group is read from an index in that order, only a window deep, so its cost
+follows the quotes shown rather than the group's size. Under filters the rows that pass are read
+at once and ranked here: an index walk would pass over every row that fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select
+
+from app.services.feed import FeedFilters, Row, counts_toward_ranking
+from app.services.feed_stats import rollup_filter, unfiltered
+from app.services.feed_totals import one_of, same
+from models import Call, ClusterMember, FeedRollup, Mention
+
+R = FeedRollup
+
+_MENTION_COLUMNS = (Mention.id, Mention.text, Mention.call_id, Mention.speaker, Mention.start_ms,
+                    Mention.category, Mention.confidence, Mention.utterance_id, Mention.context,
+                    Mention.kind, Mention.workspace_id)
+_CALL_COLUMNS = (Call.id, Call.account, Call.title, Call.started_at, Call.created_at,
+                 Call.workspace_id)
+
+
+def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
+                 cluster_ids: list[int], limit: int) -> dict[int, list[Row]]:
+    """Each theme's best quotes under the filters, as app/services/feed.py's best_quotes picks
+    them (confident first, most representative first, one per wording)."""
+    if not unfiltered(filters):
+        return _filtered_theme_quotes(session, workspace_id, kind, filters, cluster_ids, limit)
+    # the theme's members in quote order, from their index; no condition on the mention's
+    # workspace or kind (the theme's are its members'): SQLite, without statistics, would read
+    # the workspace's mentions instead
+    members = (select(Mention.id, ClusterMember.similarity, Mention.text)
+               .select_from(ClusterMember).join(Mention, ClusterMember.mention_id == Mention.id)
+               .order_by(ClusterMember.similarity.desc(), Mention.confidence.desc(), Mention.id))
+    return _first_quotes(session, lambda cid: members.where(ClusterMember.cluster_id == cid),
+                         cluster_ids, limit, one_per_wording=True)
+
+
+def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
+                           filters: FeedFilters, cluster_ids: list[int],
+                           limit: int) -> dict[int, list[Row]]:
+    """Under filters a theme's index would be walked past every member that fails them, so the
+    members that pass are read at once instead (the mentions of the calls whose summary rows
+    pass; a call's facts are the same in all its rows) and ranked here."""
+    if not cluster_ids or limit <= 0:
+        return {cid: [] for cid in cluster_ids}
+    calls = select(R.call_id).where(
+        *rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
+        R.cluster_id.in_(cluster_ids))  # type: ignore[union-attr]
+    rows = session.exec(
+        select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, Mention.text,
+               *_sort_key(_confident_last(), -ClusterMember.similarity, -Mention.confidence,
+                          Mention.id))
+        .select_from(Mention).join(ClusterMember, ClusterMember.mention_id == Mention.id)
+        .where(Mention.call_id.in_(calls),
+               ClusterMember.cluster_id.in_(cluster_ids))).all()  # type: ignore[union-attr]
+    return _ranked_here(session, rows, cluster_ids, limit, one_per_wording=True)
+
+
+def _confident_last() -> ColumnElement:
+    return case((counts_toward_ranking(), 0), else_=1)
+
+
+def _sort_key(*columns) -> list:
+    """Columns of a sort key, named apart from the same columns selected for themselves."""
+    return [column.label(f"sort_{i}") for i, column in enumerate(columns)]
+
+
+def _ranked_here(session: Session, rows: Sequence, groups: list, limit: int, *,
+                 one_per_wording: bool) -> dict:
+    """Each group's first quotes from rows of (group, mention id, similarity, text, *sort key)
+    that hold all of its candidates."""
+    ranked: dict = {g: [] for g in groups}
+    for group, mention_id, sim, text, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
+        ranked[group].append((mention_id, float(sim or 0.0), text))
+    picks = {g: _distinct_wordings(ranked[g], limit) if one_per_wording else ranked[g][:limit]
+             for g in groups}
+    mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
+    return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
+                for m, sim, _ in picks[g]] for g in groups}
+
+
+def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
+                 categories: list[str | None], limit: int) -> dict[str | None, list[Row]]:
+    """Each category's other group, confident and recent first (feed.loose_quotes' order)."""
+    # an other group's summary rows, and each one's loose mentions
+    loose = (select(R.category, Mention.id, literal(0.0), Mention.text).select_from(R)
+             .join(Mention, and_(Mention.call_id == R.call_id, Mention.kind == R.kind))
+             .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
+             .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
+                    R.cluster_id.is_(None), ClusterMember.mention_id.is_(None)))
+    if not unfiltered(filters):
+        # the rows that pass, all groups at once and ranked here: walking each group's rows
+        # newest first would pass over every row that fails (and PostgreSQL would hash the
+        # tag and role conditions again for each group)
+        if not categories or limit <= 0:
+            return {c: [] for c in categories}
+        rows = session.exec(loose.add_columns(
+            *_sort_key(_confident_last(), -R.at_us, -Mention.confidence, Mention.id)).where(
+            one_of(R.category, categories),
+            func.coalesce(Mention.category, "") == func.coalesce(R.category, ""))).all()
+        return _ranked_here(session, rows, categories, limit, one_per_wording=False)
+
+    def of_category(category: str | None):
+        # newest first from the other groups' index; an other group's rows are of its
+        # mentions' category: named as a constant on both sides, PostgreSQL estimates the
+        # join well enough to walk the index
+        return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text)
+                .where(same(R.category, category), same(Mention.category, category))
+                .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
+
+    return _first_quotes(session, of_category, categories, limit, one_per_wording=False)
+
+
+def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: list,
+                  limit: int, *, one_per_wording: bool) -> dict:
+    """The first `limit` quotes (distinct wordings when asked) of each group: its confident
+    mentions in order, then the others. Each group is read on its own, in the order an index
+    gives, only a window deep (deeper while it is short of wordings), so that its cost follows
+    the quotes shown, not its size. `of_group` gives a group's ordered query of mention ids,
+    similarities and texts."""
+    picks: dict = {g: [] for g in groups}
+    for group in groups if limit > 0 else ():  # quotes=0 asks for none
+        # repeated wordings sit side by side in quote order (one text, one similarity)
+        window = 8 * limit + 8 if one_per_wording else limit
+        while True:
+            candidates, complete = _ordered_head(session, of_group(group), window)
+            picks[group] = (_distinct_wordings(candidates, limit) if one_per_wording
+                            else candidates[:limit])
+            if len(picks[group]) >= limit or complete:
+                break
+            window *= 4
+    mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
+    return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
+                for m, sim, _ in picks[g]] for g in groups}
+
+
+def _ordered_head(session: Session, query, window: int) -> tuple[list[tuple], bool]:
+    """The first rows of the group's whole order (confident first) that `window`-deep reads
+    give, and whether they are all of it."""
+    confident = counts_toward_ranking()
+    first = [(m, float(sim or 0.0), text) for m, sim, text in
+             session.exec(query.where(confident).limit(window))]
+    if len(first) == window:
+        return first, False
+    rest = [(m, float(sim or 0.0), text) for m, sim, text in
+            session.exec(query.where(not_(confident)).limit(window))]
+    return first + rest, len(rest) < window
+
+
+def _distinct_wordings(candidates: list[tuple[int, float, str]],
+                       limit: int) -> list[tuple[int, float, str]]:
+    seen: set[str] = set()
+    picked: list[tuple[int, float, str]] = []
+    for candidate in candidates:
+        key = " ".join(candidate[2].lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        picked.append(candidate)
+        if len(picked) >= limit:
+            break
+    return picked
+
+
+def _mention_rows(session: Session, ids: list[int]) -> dict[int, Row]:
+    """Mentions with their calls, without embeddings or raw payloads."""
+    if not ids:
+        return {}
+    query = (select(Mention, ClusterMember.cluster_id, Call)
+             .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
+             .join(Call, Call.id == Mention.call_id)
+             .where(Mention.id.in_(ids))  # type: ignore[union-attr]
+             .options(load_only(*_MENTION_COLUMNS), load_only(*_CALL_COLUMNS)))
+    return {m.id: Row(m, cid, 0.0, call) for m, cid, call in session.exec(query)}
