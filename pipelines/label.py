@@ -72,6 +72,10 @@ _SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
 # A condition after the point made: the head reads alone, the tail does not ("I couldn't get a new
 # software line item through right now" if it cost a couple hundred bucks a month).
 _CONDITION = re.compile(r"\s+(?:if|unless|until|when|whether)\s+", re.IGNORECASE)
+# A head ending on one of these has its object in the "if" / "whether" / "when" after it, not a
+# condition: "I don't know" if people would adopt it, "I'm not sure" whether we have the budget.
+AWAITS_CLAUSE = frozenset({"know", "sure", "decided", "wonder", "ask", "see", "check", "tell",
+                           "remember", "idea", "clear"})
 _LEADING_FILLER = re.compile(
     r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
     r"and|but|like|right(?!\s+(?:now|away|here|there)\b)|see|the thing is|to be honest|i think|"
@@ -210,10 +214,16 @@ def clauses(text: str) -> list[str]:
             # we put it in the franchise agreement")
             whole = _clean_quote(part)
             head = _clean_quote(_CONDITION.split(part)[0])
-            named = [head] if head and not _opener_penalty(head) else []
+            named = [head] if _names_its_point(head) else []
             pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part), *named]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
+
+
+def _names_its_point(head: str) -> bool:
+    """Whether a head cut before its condition makes its point: names its subject and object."""
+    return (bool(head) and not _opener_penalty(head)
+            and head.split()[-1].lower() not in AWAITS_CLAUSE)
 
 
 def _readable(clause: str) -> bool:

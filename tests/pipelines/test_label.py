@@ -200,6 +200,18 @@ def test_a_long_clause_keeps_its_head_before_a_condition():
     assert clauses("They don't have to use it unless we put it in the franchise agreement") == []
 
 
+def test_a_head_whose_object_is_the_condition_is_no_candidate():
+    # "I don't know" if ... / "I'm not sure" whether ...: the point is in what follows
+    quote = "I don't know if the team would actually use another dashboard on top of everything"
+    assert clauses(quote) == []
+    assert clauses("I'm not sure whether we have the budget for another tool before next year") == []
+    texts = [quote, "I don't know whether our reps would ever log into a second tool every day",
+             "Adoption has always been the problem with new tools for our reps"]
+    X = np.array([[1.0, 0.0], [0.95, 0.31], [0.6, 0.8]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["reps", "tool"])
+    assert label == "Adoption has always been the problem with new tools for our reps"
+
+
 def test_right_now_is_not_a_filler():
     # a demo competitor theme was labelled "Now Paystream is ahead"
     assert clauses("right, right now Paystream is ahead") == ["Right now Paystream is ahead"]
