@@ -57,9 +57,16 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
 # ("It'll be available next year": what will?) ...
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 PRONOUN_PENALTY = 0.3
-# ... and worst with a demonstrative, which points at what was just said ("That's a real gap").
+# ... and worst with a demonstrative, which points at what was just said ("That's a real gap"),
+# unless it heads a noun that names the subject ("This tool doesn't integrate with our ERP"): as a
+# subject on its own, a demonstrative is contracted or followed by an auxiliary.
 DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 DEMONSTRATIVE_PENALTY = 0.5
+AUXILIARIES = frozenset(
+    {"is", "was", "are", "were", "will", "would", "could", "can", "should", "might", "may", "must"}
+    | {"has", "had", "have", "does", "did", "do", "isn't", "wasn't", "aren't", "weren't", "won't"}
+    | {"wouldn't", "couldn't", "can't", "shouldn't", "doesn't", "didn't", "don't", "hasn't"}
+)
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
@@ -244,9 +251,11 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
 
 def _opener_penalty(clause: str) -> float:
     """How much a clause's first word leans on what was said before it ("It'll", "That's")."""
-    first = clause.split()[0].lower().replace("’", "'").split("'")[0]
+    words = clause.lower().replace("’", "'").split()
+    first, contracted = words[0].split("'")[0], "'" in words[0]
     if first in DEMONSTRATIVES:
-        return DEMONSTRATIVE_PENALTY
+        alone = contracted or (len(words) > 1 and words[1] in AUXILIARIES)
+        return DEMONSTRATIVE_PENALTY if alone else 0.0
     return PRONOUN_PENALTY if first in PRONOUNS else 0.0
 
 

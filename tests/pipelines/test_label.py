@@ -192,6 +192,15 @@ def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject(
     assert cluster_label(texts, X, centroid, ["spring"]) == "The payroll module ships in the spring"
 
 
+def test_a_demonstrative_heading_its_noun_names_the_subject():
+    # "These contracts" says what; "That's" points back at what was just said
+    texts = ["These contracts lock us in for three years", "three years is a long lock-in",
+             "a three-year term for a tool we haven't tried"]
+    X = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["three years", "term"])
+    assert label == "These contracts lock us in for three years"
+
+
 def test_a_long_clause_keeps_its_head_before_a_condition():
     # a demo price theme was labelled "It was garbage on anything with more than like ten lines"
     quote = "I couldn't get a new software line item through right now if it cost a hundred a month"
