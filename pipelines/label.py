@@ -229,8 +229,11 @@ def clauses(text: str) -> list[str]:
 
 def _names_its_point(head: str) -> bool:
     """Whether a head cut before its condition makes its point: names its subject and object."""
-    return (bool(head) and not _opener_penalty(head)
-            and head.split()[-1].lower() not in AWAITS_CLAUSE)
+    if not head or _opener_penalty(head):
+        return False
+    # "We wouldn't be able to use it" unless it integrates with SAP: what "it" is, and the point
+    last = head.split()[-1].lower()
+    return last not in AWAITS_CLAUSE and last != "it" and last not in POINTS_BACK
 
 
 def _readable(clause: str) -> bool:

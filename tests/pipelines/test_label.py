@@ -207,13 +207,15 @@ def test_a_long_clause_keeps_its_head_before_a_condition():
     assert clauses(quote) == ["I couldn't get a new software line item through right now"]
     # ... unless the head leaves the point to the condition
     assert clauses("They don't have to use it unless we put it in the franchise agreement") == []
+    # ... or its object to the words around it
+    assert clauses("We wouldn't be able to use it unless it integrates with SAP on day one") == []
 
 
 def test_a_head_whose_object_is_the_condition_is_no_candidate():
     # "I don't know" if ... / "I'm not sure" whether ...: the point is in what follows
     quote = "I don't know if the team would actually use another dashboard on top of everything"
     assert clauses(quote) == []
-    assert clauses("I'm not sure whether we have the budget for another tool before next year") == []
+    assert clauses("I'm not sure whether we have the budget for another tool next year") == []
     texts = [quote, "I don't know whether our reps would ever log into a second tool every day",
              "Adoption has always been the problem with new tools for our reps"]
     X = np.array([[1.0, 0.0], [0.95, 0.31], [0.6, 0.8]])
