@@ -59,7 +59,8 @@ PRONOUNS = frozenset({"it", "they", "he", "she"})
 PRONOUN_PENALTY = 0.3
 # ... and worst with a demonstrative, which points at what was just said ("That's a real gap"),
 # unless it heads a noun that names the subject ("This tool doesn't integrate with our ERP"): as a
-# subject on its own, a demonstrative is contracted or followed by an auxiliary.
+# subject on its own, a demonstrative is contracted or followed by an auxiliary or, "this" and
+# "that", by a verb's -s ("That adds up to a lot more than what Paystream quoted us").
 DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 DEMONSTRATIVE_PENALTY = 0.5
 AUXILIARIES = frozenset(
@@ -257,7 +258,9 @@ def _opener_penalty(clause: str) -> float:
     words = clause.lower().replace("’", "'").split()
     first, contracted = words[0].split("'")[0], "'" in words[0]
     if first in DEMONSTRATIVES:
-        alone = contracted or (len(words) > 1 and words[1] in AUXILIARIES)
+        then = words[1] if len(words) > 1 else ""
+        verb_s = first in ("this", "that") and then.endswith("s") and not then.endswith("ss")
+        alone = contracted or then in AUXILIARIES or verb_s
         return DEMONSTRATIVE_PENALTY if alone else 0.0
     return PRONOUN_PENALTY if first in PRONOUNS else 0.0
 

@@ -199,6 +199,12 @@ def test_a_demonstrative_heading_its_noun_names_the_subject():
     X = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5]])
     label = cluster_label(texts, X, np.array([1.0, 0.0]), ["three years", "term"])
     assert label == "These contracts lock us in for three years"
+    # a demo price theme: "That adds up" points back as "That's" does
+    texts = ["That adds up to a lot more than what Paystream quoted us",
+             "Paystream quoted us a lot less for the same seats"]
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["paystream", "quoted"])
+    assert label == "Paystream quoted us a lot less for the same seats"
 
 
 def test_a_long_clause_keeps_its_head_before_a_condition():
