@@ -57,9 +57,17 @@ DANGLING = frozenset({"the", "a", "an", "to", "of", "and", "or", "with", "for", 
 # ("It'll be available next year": what will?) ...
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 PRONOUN_PENALTY = 0.3
-# ... and worst with a demonstrative, which points at what was just said ("That's a real gap").
+# ... and worst with a demonstrative, which points at what was just said ("That's a real gap"),
+# unless it heads a noun that names the subject ("This tool doesn't integrate with our ERP"): as a
+# subject on its own, a demonstrative is contracted or followed by an auxiliary or, "this" and
+# "that", by a verb's -s ("That adds up to a lot more than what Paystream quoted us").
 DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 DEMONSTRATIVE_PENALTY = 0.5
+AUXILIARIES = frozenset(
+    {"is", "was", "are", "were", "will", "would", "could", "can", "should", "might", "may", "must"}
+    | {"has", "had", "have", "does", "did", "do", "isn't", "wasn't", "aren't", "weren't", "won't"}
+    | {"wouldn't", "couldn't", "can't", "shouldn't", "doesn't", "didn't", "don't", "hasn't"}
+)
 # ... or end with these, which point back at what was said before: "nine of them", "the math
 # too", "money on the table there". Worse than a clause that says it all, better than keywords:
 # "you're about nineteen thousand a year more than them" still names a price theme.
@@ -72,6 +80,10 @@ _SOFT_BREAK = re.compile(r"\s+(?:and|but|so|because)\s+", re.IGNORECASE)
 # A condition after the point made: the head reads alone, the tail does not ("I couldn't get a new
 # software line item through right now" if it cost a couple hundred bucks a month).
 _CONDITION = re.compile(r"\s+(?:if|unless|until|when|whether)\s+", re.IGNORECASE)
+# A head ending on one of these has its object in the "if" / "whether" / "when" after it, not a
+# condition: "I don't know" if people would adopt it, "I'm not sure" whether we have the budget.
+AWAITS_CLAUSE = frozenset({"know", "sure", "decided", "wonder", "ask", "see", "check", "tell",
+                           "remember", "idea", "clear"})
 _LEADING_FILLER = re.compile(
     r"^(?:(?:um|uh|so|well|yeah|okay|ok|oh|look|honestly|frankly|i mean|you know|"
     r"and|but|like|right(?!\s+(?:now|away|here|there)\b)|see|the thing is|to be honest|i think|"
@@ -210,10 +222,19 @@ def clauses(text: str) -> list[str]:
             # we put it in the franchise agreement")
             whole = _clean_quote(part)
             head = _clean_quote(_CONDITION.split(part)[0])
-            named = [head] if head and not _opener_penalty(head) else []
+            named = [head] if _names_its_point(head) else []
             pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part), *named]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
+
+
+def _names_its_point(head: str) -> bool:
+    """Whether a head cut before its condition makes its point: names its subject and object."""
+    if not head or _opener_penalty(head):
+        return False
+    # "We wouldn't be able to use it" unless it integrates with SAP: what "it" is, and the point
+    last = head.split()[-1].lower()
+    return last not in AWAITS_CLAUSE and last != "it" and last not in POINTS_BACK
 
 
 def _readable(clause: str) -> bool:
@@ -234,9 +255,13 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
 
 def _opener_penalty(clause: str) -> float:
     """How much a clause's first word leans on what was said before it ("It'll", "That's")."""
-    first = clause.split()[0].lower().replace("’", "'").split("'")[0]
+    words = clause.lower().replace("’", "'").split()
+    first, contracted = words[0].split("'")[0], "'" in words[0]
     if first in DEMONSTRATIVES:
-        return DEMONSTRATIVE_PENALTY
+        then = words[1] if len(words) > 1 else ""
+        verb_s = first in ("this", "that") and then.endswith("s") and not then.endswith("ss")
+        alone = contracted or then in AUXILIARIES or verb_s
+        return DEMONSTRATIVE_PENALTY if alone else 0.0
     return PRONOUN_PENALTY if first in PRONOUNS else 0.0
 
 

@@ -192,12 +192,41 @@ def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject(
     assert cluster_label(texts, X, centroid, ["spring"]) == "The payroll module ships in the spring"
 
 
+def test_a_demonstrative_heading_its_noun_names_the_subject():
+    # "These contracts" says what; "That's" points back at what was just said
+    texts = ["These contracts lock us in for three years", "three years is a long lock-in",
+             "a three-year term for a tool we haven't tried"]
+    X = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["three years", "term"])
+    assert label == "These contracts lock us in for three years"
+    # a demo price theme: "That adds up" points back as "That's" does
+    texts = ["That adds up to a lot more than what Paystream quoted us",
+             "Paystream quoted us a lot less for the same seats"]
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["paystream", "quoted"])
+    assert label == "Paystream quoted us a lot less for the same seats"
+
+
 def test_a_long_clause_keeps_its_head_before_a_condition():
     # a demo price theme was labelled "It was garbage on anything with more than like ten lines"
     quote = "I couldn't get a new software line item through right now if it cost a hundred a month"
     assert clauses(quote) == ["I couldn't get a new software line item through right now"]
     # ... unless the head leaves the point to the condition
     assert clauses("They don't have to use it unless we put it in the franchise agreement") == []
+    # ... or its object to the words around it
+    assert clauses("We wouldn't be able to use it unless it integrates with SAP on day one") == []
+
+
+def test_a_head_whose_object_is_the_condition_is_no_candidate():
+    # "I don't know" if ... / "I'm not sure" whether ...: the point is in what follows
+    quote = "I don't know if the team would actually use another dashboard on top of everything"
+    assert clauses(quote) == []
+    assert clauses("I'm not sure whether we have the budget for another tool next year") == []
+    texts = [quote, "I don't know whether our reps would ever log into a second tool every day",
+             "Adoption has always been the problem with new tools for our reps"]
+    X = np.array([[1.0, 0.0], [0.95, 0.31], [0.6, 0.8]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["reps", "tool"])
+    assert label == "Adoption has always been the problem with new tools for our reps"
 
 
 def test_right_now_is_not_a_filler():
