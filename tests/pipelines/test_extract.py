@@ -33,7 +33,6 @@ from pipelines.extraction.training.dataset import CATEGORIES, Segments, gold_cat
 from pipelines.extraction.training.decisions import best_f1_threshold, precision_threshold
 from pipelines.extraction.training.labels import (
     DEV_FILES,
-    HELD_BACK_FILES,
     TEST_FILES,
     load_turns,
     split_of,
@@ -423,9 +422,8 @@ def test_a_workspace_category_is_found_by_its_prototypes(nlp, embedder):
 def test_split_holds_out_whole_files_and_names_only_files_that_exist():
     turns = load_turns()
     split_by_file = {t.file: t.split for t in turns}
-    assert TEST_FILES | DEV_FILES | HELD_BACK_FILES <= set(split_by_file)
-    assert not TEST_FILES & DEV_FILES and not HELD_BACK_FILES & (TEST_FILES | DEV_FILES)
-    assert {split_by_file[f] for f in HELD_BACK_FILES} == {"held-back"}
+    assert TEST_FILES | DEV_FILES <= set(split_by_file)
+    assert not TEST_FILES & DEV_FILES
     assert {t.split for t in turns if t.file == "own-stt-b2b-16"} == {"test"}
     assert split_of("public-newset-01") == "train"
     train_sources = {t.source for t in turns if t.split == "train"}

@@ -9,8 +9,7 @@ errors were read, and not to be moved after looking at results:
   (another author);
 - dev (model choice, calibration, thresholds): the next two files of each own register, the
   demo calls of file 06 and the public GPT-NegoChat job negotiations;
-- train: everything else, and any file added later unless it is named here;
-- held back: train-side files the shipped fit leaves out because dev said so (below).
+- train: everything else, and any file added later unless it is named here.
 The test split is never used for a decision: not for model choice, calibration or thresholds.
 """
 
@@ -25,7 +24,6 @@ DATA_DIR = Path(__file__).resolve().parents[3] / "benchmarks" / "data"
 LABELLED_DIR = DATA_DIR / "labelled"
 LEGACY_FILES = {"legacy-dev": "extraction_dev.jsonl", "legacy-heldout": "extraction_heldout.jsonl"}
 SPLITS = ("train", "dev", "test")
-HELD_BACK = "held-back"
 
 _OWN_TEST = {"own-clean-b2b": (9, 10), "own-clean-mixed": (12, 13),
              "own-stt-b2b": (15, 16), "own-stt-mixed": (12, 13)}
@@ -39,15 +37,6 @@ TEST_FILES = frozenset(
 DEV_FILES = frozenset(
     [f"{register}-{k:02d}" for register, ks in _OWN_DEV.items() for k in ks]
     + ["demo-calls-06", "public-negochat-01"]
-)
-
-# The second-round voices files (issue 10, round 4), written for training. Fitted with them, the
-# segment model's dev average precision stayed at the old model's (0.687; 0.695 without them,
-# old 0.686) and its feed threshold rose to 0.88 (dev feed recall 0.09), so the shipped fit
-# leaves them out (benchmarks/extraction_notes.md); they stay here for the next model.
-HELD_BACK_FILES = frozenset(
-    [f"own-clean-voices-{k:02d}" for k in range(1, 5)]
-    + [f"own-stt-voices-{k:02d}" for k in range(2, 10)]
 )
 
 
@@ -87,11 +76,9 @@ class Turn:
 
 
 def split_of(file: str) -> str:
-    """train, dev, test or held-back for a whole labelled file (by its stem)."""
+    """train, dev or test for a whole labelled file (by its stem)."""
     if file in TEST_FILES:
         return "test"
-    if file in HELD_BACK_FILES:
-        return HELD_BACK
     return "dev" if file in DEV_FILES else "train"
 
 
