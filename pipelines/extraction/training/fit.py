@@ -242,7 +242,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--tuned", action="store_true",
                         help="add the fine-tuned transformer (`make train-tuned` first); not "
-                             "shipped: it reads negated concerns as objections")
+                             "shipped: 3.6x the embedder's CPU for a small dev gain")
     args = parser.parse_args()
     turns, segments = all_segments()
     splits = by_split(turns, segments)
