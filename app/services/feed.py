@@ -4,8 +4,8 @@ Every mention of a kind appears once: in a theme (a cluster built by a rebuild, 
 or in its category's other group. Only confident mentions count toward a score.
 
 Why the feed shows every extracted mention rather than the confident ones alone: on the held-out
-dev split of benchmarks/feed_eval.py a cut at the feed threshold (0.81) lifts precision from 0.59
-to 0.86 but reach falls from 0.71 to 0.14 (a cut at 0.5: 0.73 and 0.48), and themes built from
+dev split of benchmarks/feed_eval.py a cut at the feed threshold (0.79) lifts precision from 0.63
+to 0.83 but reach falls from 0.64 to 0.18 (a cut at 0.5: 0.71 and 0.47), and themes built from
 likely mentions alone lose most of the labelled demo themes (NMI 0.695 -> 0.378). So confidence
 decides what ranks and which quotes lead; the rest stay browsable in the other groups.
 """
