@@ -310,3 +310,44 @@ def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
             rollups.refresh_call(session=session, call=call)
             session.commit()
             _assert_kept_equals_recount(session, ws.id, f"{step} {op}")
+
+
+def test_a_call_dated_years_ahead_leaves_the_others_recency_alone(engine):
+    """A stored weight doubles every half-life, so a date typed decades ahead weighs more than
+    every other call's together: the feed must not lose the others' recency to it, neither
+    while it is there nor once the call is re-dated."""
+    rng = random.Random(5)
+    with Session(engine) as session:
+        ws = get_or_create_workspace(session=session, name="far-ahead")
+        calls = _calls(session, rng, ws.id, 12)
+        _mentions(session, rng, calls, _clusters(session, rng, ws.id))
+        for kind in KINDS:
+            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
+        session.commit()
+        typo = next(c for c in calls if session.exec(select(Mention.id).where(
+            Mention.call_id == c.id)).first())
+        for mention in session.exec(select(Mention).where(Mention.call_id == typo.id)):
+            mention.confidence = 0.99
+            session.add(mention)
+        typo.started_at = NOW.replace(year=2062)
+        session.add(typo)
+        rollups.refresh_call(session=session, call=typo)
+        session.commit()
+        for kind in KINDS:
+            _assert_same_feed(session, ws.id, f"{kind}s")
+        typo.started_at = NOW - timedelta(days=2)
+        session.add(typo)
+        rollups.refresh_call(session=session, call=typo)
+        session.commit()
+        _assert_kept_equals_recount(session, ws.id, "re-dated")
+        for kind in KINDS:
+            _assert_same_feed(session, ws.id, f"{kind}s")
+
+
+def _assert_same_feed(session: Session, workspace_id: int, kind: str) -> None:
+    """The unfiltered feed (kept totals) equals the row-by-row one."""
+    args = {"session": session, "workspace_id": workspace_id, "kind": kind,
+            "filters": FeedFilters(), "sort": "score", "limit": 20, "quotes": 0, "cursor": None,
+            "themes": 10, "now": NOW}
+    got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+    assert got == expected, "\n".join(_differences(got, expected))
