@@ -4,7 +4,9 @@ A rebuild counts them afresh. A call's change moves them by that call's part alo
 and confident mentions add up, and the call counts once in each group it has a row in. Only an
 account needs a look beyond the call: it leaves a group's count when no other call of that
 account has a row there (an indexed look-up), so a call's cost does not grow with its groups'.
-Called from app/services/rollups.py, inside the change's transaction.
+Called from app/services/rollups.py, inside the change's transaction, after it bumped the
+workspace's feed version: that row stays locked until the commit, so two changes of one
+workspace never interleave here (on PostgreSQL the second waits, then reads the first's rows).
 """
 
 from __future__ import annotations
