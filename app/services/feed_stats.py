@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from app.services.feed import FeedFilters
-from app.services.feed_totals import TOTALS, other_columns, total_columns
+from app.services.feed_totals import LOST_PRECISION, TOTALS, one_of, other_columns, total_columns
 from app.services.rollups import epoch_us
 from models import Call, CallTag, Cluster, FeedRollup, FeedTotal
 from models.base import utcnow
@@ -76,26 +76,25 @@ def rollup_filter(*, workspace_id: int, kind: str, filters: FeedFilters) -> list
 
 
 def _windows(now_us: int) -> list:
-    """What moves with the clock: confident mentions of the last 30 days and of the 30 before,
-    and those dated after `now` with their weights (the rest's weights make the recency)."""
+    """What moves with the clock: confident mentions of the last 30 days, of the 30 before and
+    those dated after `now`."""
     recent_edge, previous_edge = now_us - WINDOW_DAYS * _DAY_US, now_us - 2 * WINDOW_DAYS * _DAY_US
     return [
         func.sum(case((R.at_us > recent_edge, R.confident), else_=0)),
         func.sum(case((and_(R.at_us <= recent_edge, R.at_us > previous_edge), R.confident),
                       else_=0)),
         func.sum(case((R.at_us > now_us, R.confident), else_=0)),
-        func.sum(case((R.at_us > now_us, R.recency_weight), else_=0.0)),
     ]
 
 
 def _group_stats(values: Sequence, *, now: datetime, p0: float) -> GroupStats:
-    """From TOTALS then _windows' values."""
+    """From TOTALS (weights: of the rows dated up to `now`) then _windows' values."""
     (mentions, calls, accounts, confident, confident_calls, confident_accounts, lost, won,
-     weights, recent, previous, future, future_weights) = values
+     weights, recent, previous, future) = values
     totals = Totals(
         mentions=int(confident), calls=int(confident_calls), accounts=int(confident_accounts),
         recent=int(recent), previous=int(previous),
-        recency_sum=recency_sum(float(weights) - float(future_weights), int(future), now=now),
+        recency_sum=recency_sum(float(weights), int(future), now=now),
         dated=int(confident), lost_calls=int(lost), won_calls=int(won))
     return GroupStats(int(mentions), int(calls), int(accounts), score_totals(totals, p0=p0))
 
@@ -119,10 +118,11 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
     else:
         where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
         theme_rows = session.exec(
-            select(R.cluster_id, func.max(R.category), *total_columns(), *_windows(now_us))
+            select(R.cluster_id, func.max(R.category), *total_columns(now_us),
+                   *_windows(now_us))
             .where(*where, R.cluster_id.is_not(None)).group_by(R.cluster_id)).all()
         category_rows = session.exec(
-            select(R.category, *other_columns(), *total_columns(), *_windows(now_us))
+            select(R.category, *other_columns(), *total_columns(now_us), *_windows(now_us))
             .where(*where).group_by(R.category)).all()
     themes = {row[0]: _group_stats(row[2:], now=now, p0=p0) for row in theme_rows}
     theme_category = {row[0]: row[1] for row in theme_rows}
@@ -140,29 +140,59 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
 def _kept_totals(session: Session, workspace_id: int, kind: str,
                  now_us: int) -> tuple[list[tuple], list[tuple]]:
     """feed_groups' rows without filters: each group's totals as kept (FeedTotal), and its
-    windows summed over the rows recent enough to fall in one (an index range)."""
+    windows summed over the rows recent enough to fall in one (an index range). A group's
+    weights are its kept ones less those of its rows dated after `now`; where those outweigh the
+    rest past a float's precision (a date typed years ahead), its weights are summed from rows."""
     t = FeedTotal
     kept = session.exec(select(t.cluster_id, t.category, t.other_mentions, t.other_calls,
                                *(getattr(t, f) for f in TOTALS))
                         .where(t.workspace_id == workspace_id, t.kind == kind)).all()
     recent = session.exec(
-        select(R.cluster_id, R.category, *_windows(now_us))
+        select(R.cluster_id, R.category, *_windows(now_us),
+               func.sum(case((R.at_us > now_us, R.recency_weight), else_=0.0)))
         .where(R.workspace_id == workspace_id, R.kind == kind,
                R.at_us > now_us - 2 * WINDOW_DAYS * _DAY_US)
         .group_by(R.cluster_id, R.category)).all()
-    themes: dict = defaultdict(lambda: [0, 0, 0, 0.0])
-    categories: dict = defaultdict(lambda: [0, 0, 0, 0.0])
-    for cluster_id, category, *values in recent:
+    themes, categories = _by_group(recent, lambda: [0, 0, 0, 0.0])
+    past: dict[tuple, float | None] = {}
+    for cid, category, *values in kept:
+        weights, ahead = values[-1], (themes if cid is not None else categories)[
+            cid if cid is not None else category][3]
+        past[cid, category] = weights - ahead
+        if ahead and past[cid, category] < weights * LOST_PRECISION:
+            past[cid, category] = None  # summed from rows below
+    lost = [key for key, value in past.items() if value is None]
+    if lost:
+        sums = session.exec(
+            select(R.cluster_id, R.category,
+                   func.sum(case((R.at_us <= now_us, R.recency_weight), else_=0.0)))
+            .where(R.workspace_id == workspace_id, R.kind == kind, or_(
+                R.cluster_id.in_([cid for cid, _ in lost if cid is not None]),
+                one_of(R.category, {category for cid, category in lost if cid is None})))
+            .group_by(R.cluster_id, R.category)).all()
+        theme_sums, category_sums = _by_group(sums, lambda: [0.0])
+        for cid, category in lost:
+            past[cid, category] = (theme_sums[cid] if cid is not None
+                                   else category_sums[category])[0]
+    theme_rows = [(cid, category, *totals[:-1], past[cid, category], *themes[cid][:3])
+                  for cid, category, _, _, *totals in kept if cid is not None]
+    category_rows = [(category, other_mentions, other_calls, *totals[:-1], past[cid, category],
+                      *categories[category][:3])
+                     for cid, category, other_mentions, other_calls, *totals in kept
+                     if cid is None]
+    return theme_rows, category_rows
+
+
+def _by_group(rows: Sequence[tuple], zero) -> tuple[dict, dict]:
+    """Sums of rows (cluster_id, category, *values) per theme and per category."""
+    themes: dict = defaultdict(zero)
+    categories: dict = defaultdict(zero)
+    for cluster_id, category, *values in rows:
         for sums in ((themes[cluster_id], categories[category]) if cluster_id is not None
                      else (categories[category],)):
             for i, value in enumerate(values):
                 sums[i] += value or 0
-    theme_rows = [(cid, category, *totals, *themes[cid])
-                  for cid, category, _, _, *totals in kept if cid is not None]
-    category_rows = [(category, other_mentions, other_calls, *totals, *categories[category])
-                     for cid, category, other_mentions, other_calls, *totals in kept
-                     if cid is None]
-    return theme_rows, category_rows
+    return themes, categories
 
 
 def unfiltered(filters: FeedFilters) -> bool:

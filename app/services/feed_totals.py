@@ -4,7 +4,9 @@ A rebuild counts them afresh. A call's change moves them by that call's part alo
 and confident mentions add up, and the call counts once in each group it has a row in. Only an
 account needs a look beyond the call: it leaves a group's count when no other call of that
 account has a row there (an indexed look-up), so a call's cost does not grow with its groups'.
-Called from app/services/rollups.py, inside the change's transaction.
+Called from app/services/rollups.py, inside the change's transaction, after it bumped the
+workspace's feed version: that row stays locked until the commit, so two changes of one
+workspace never interleave here (on PostgreSQL the second waits, then reads the first's rows).
 """
 
 from __future__ import annotations
@@ -21,16 +23,23 @@ R, T = FeedRollup, FeedTotal
 TOTALS = ("mentions", "calls", "accounts", "confident", "confident_calls", "confident_accounts",
           "lost_calls", "won_calls", "recency_weight")
 OTHER = ("other_mentions", "other_calls")
+# a weights' sum less a part this much larger than what is left keeps too few of a float's 53
+# bits: what is left is summed from rows instead. Stored weights double every 30 days
+# (pipelines/rank.py), so a call dated years ahead outweighs all others together.
+LOST_PRECISION = 2.0 ** -20
 # a call's rows as the totals read them
 CALL_ROW = (R.kind, R.cluster_id, R.category, R.mentions, R.confident, R.recency_weight,
             R.account, R.outcome)
 
 
-def total_columns() -> list:
+def total_columns(up_to_us: int | None = None) -> list:
     """What a group's rows add up to, in TOTALS' order. Each call sits in one row per group and
     mention category, so calls and accounts are counted with DISTINCT; lost and won count calls
-    with a confident mention."""
+    with a confident mention. up_to_us: the weights of rows dated up to then only (summed
+    apart, not subtracted: a date years ahead weighs more than all the others together)."""
     confident = R.confident > 0
+    weights = R.recency_weight if up_to_us is None else case(
+        (R.at_us <= up_to_us, R.recency_weight), else_=0.0)
     return [
         func.sum(R.mentions),
         func.count(distinct(R.call_id)),
@@ -40,7 +49,7 @@ def total_columns() -> list:
         func.count(distinct(case((and_(confident, R.account != ""), R.account)))),
         func.count(distinct(case((and_(confident, R.outcome == "lost"), R.call_id)))),
         func.count(distinct(case((and_(confident, R.outcome == "won"), R.call_id)))),
-        func.sum(R.recency_weight),
+        func.sum(weights),
     ]
 
 
@@ -154,7 +163,7 @@ def _move(session: Session, group: _Group, old: _Part, new: _Part,
                 change[field] += 1
     if not any(change.values()):
         return
-    found = session.exec(select(T.id, T.calls).where(*group.total())).first()
+    found = session.exec(select(T.id, T.calls, T.recency_weight).where(*group.total())).first()
     if found is None:
         session.execute(insert(T).values(
             workspace_id=group.workspace_id, kind=group.kind, cluster_id=group.cluster_id,
@@ -162,8 +171,12 @@ def _move(session: Session, group: _Group, old: _Part, new: _Part,
     elif found[1] + change["calls"] == 0:  # the group's last call left it
         session.execute(delete(T).where(T.id == found[0]))
     else:
-        session.execute(update(T).where(T.id == found[0]).values(
-            **{f: getattr(T, f) + v for f, v in change.items() if v}))
+        values = {f: getattr(T, f) + v for f, v in change.items() if v}
+        weights = change["recency_weight"]
+        if weights < 0 and found[2] + weights < found[2] * LOST_PRECISION:
+            values["recency_weight"] = select(func.coalesce(func.sum(R.recency_weight), 0.0)) \
+                .where(*group.rows()).scalar_subquery()
+        session.execute(update(T).where(T.id == found[0]).values(**values))
 
 
 def _elsewhere(session: Session, group: _Group, account: str, confident: bool) -> bool:
