@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, case
 from sqlalchemy.orm import defer
@@ -27,6 +29,8 @@ from models.base import aware, utcnow
 from pipelines.extraction.step5_model import feed_threshold
 from pipelines.rank import MentionStat, Score, order, score_cluster
 from pipelines.roles import UNSURE_BELOW
+
+T = TypeVar("T")
 
 FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain"}
 # The one place that decides which mentions count toward a ranking. Below it a mention is shown,
@@ -222,18 +226,23 @@ def other_rows(*, session: Session, workspace_id: int, kind: str, category: str 
 
 def best_quotes(rows: list[Row], limit: int) -> list[Row]:
     """Confident quotes first, each most representative first; one per wording."""
-    seen: set[str] = set()
-    out: list[Row] = []
-    if limit <= 0:  # quotes=0 asks for none
-        return out
     ranked = sorted(rows, key=lambda r: (not r.confident, -r.similarity, -r.mention.confidence,
                                          r.mention.id))
-    for r in ranked:
-        key = " ".join(r.mention.text.lower().split())
+    return distinct_wordings(ranked, lambda r: r.mention.text, limit)
+
+
+def distinct_wordings(ranked: Iterable[T], text: Callable[[T], str], limit: int) -> list[T]:
+    """The first `limit` items whose texts differ once case and spacing are ignored."""
+    seen: set[str] = set()
+    out: list[T] = []
+    if limit <= 0:  # quotes=0 asks for none
+        return out
+    for item in ranked:
+        key = " ".join(text(item).lower().split())
         if key in seen:
             continue
         seen.add(key)
-        out.append(r)
+        out.append(item)
         if len(out) >= limit:
             break
     return out

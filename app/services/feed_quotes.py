@@ -15,7 +15,7 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
-from app.services.feed import FeedFilters, Row, counts_toward_ranking
+from app.services.feed import FeedFilters, Row, counts_toward_ranking, distinct_wordings
 from app.services.feed_stats import rollup_filter, unfiltered
 from app.services.feed_totals import one_of, same
 from models import Call, ClusterMember, FeedRollup, Mention
@@ -82,8 +82,8 @@ def _ranked_here(session: Session, rows: Sequence, groups: list, limit: int, *,
     ranked: dict = {g: [] for g in groups}
     for group, mention_id, sim, text, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
         ranked[group].append((mention_id, float(sim or 0.0), text))
-    picks = {g: _distinct_wordings(ranked[g], limit) if one_per_wording else ranked[g][:limit]
-             for g in groups}
+    picks = {g: (distinct_wordings(ranked[g], _wording, limit) if one_per_wording
+                 else ranked[g][:limit]) for g in groups}
     mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
     return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
                 for m, sim, _ in picks[g]] for g in groups}
@@ -134,7 +134,7 @@ def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: l
         window = 8 * limit + 8 if one_per_wording else limit
         while True:
             candidates, complete = _ordered_head(session, of_group(group), window)
-            picks[group] = (_distinct_wordings(candidates, limit) if one_per_wording
+            picks[group] = (distinct_wordings(candidates, _wording, limit) if one_per_wording
                             else candidates[:limit])
             if len(picks[group]) >= limit or complete:
                 break
@@ -157,19 +157,8 @@ def _ordered_head(session: Session, query, window: int) -> tuple[list[tuple], bo
     return first + rest, len(rest) < window
 
 
-def _distinct_wordings(candidates: list[tuple[int, float, str]],
-                       limit: int) -> list[tuple[int, float, str]]:
-    seen: set[str] = set()
-    picked: list[tuple[int, float, str]] = []
-    for candidate in candidates:
-        key = " ".join(candidate[2].lower().split())
-        if key in seen:
-            continue
-        seen.add(key)
-        picked.append(candidate)
-        if len(picked) >= limit:
-            break
-    return picked
+def _wording(candidate: tuple[int, float, str]) -> str:
+    return candidate[2]
 
 
 def _mention_rows(session: Session, ids: list[int]) -> dict[int, Row]:
