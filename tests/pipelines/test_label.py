@@ -229,6 +229,21 @@ def test_a_head_whose_object_is_the_condition_is_no_candidate():
     assert label == "Adoption has always been the problem with new tools for our reps"
 
 
+@pytest.mark.slow
+def test_verbs_sharing_an_object_are_not_cut_apart(nlp):
+    # the demo's top objection theme was labelled "The contract has to let us add"
+    quote = ("So the contract has to let us add and remove franchisee entities during the term "
+             "without renegotiating")
+    assert clauses(quote, nlp) == []
+    texts = [quote, "Every new location would mean renegotiating the contract"]
+    X = np.array([[1.0, 0.0], [0.8, 0.6]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["contract", "franchisee"], nlp=nlp)
+    assert label == "Every new location would mean renegotiating the contract"
+    # a verb with its own subject after "and" still starts a clause of its own
+    assert clauses("the renewal price went up again and nobody warned us about it at all", nlp) == [
+        "The renewal price went up again", "Nobody warned us about it at all"]
+
+
 def test_right_now_is_not_a_filler():
     # a demo competitor theme was labelled "Now Paystream is ahead"
     assert clauses("right, right now Paystream is ahead") == ["Right now Paystream is ahead"]
