@@ -75,6 +75,12 @@ AUXILIARIES = frozenset(
 # "you're about nineteen thousand a year more than them" still names a price theme.
 POINTS_BACK = frozenset({"them", "there", "too", "either", "also", "again"})
 POINTS_BACK_PENALTY = 0.3
+# So does a demonstrative past the first word that heads no noun, standing for what was said: "I'd
+# need that in the contract", "I'm doing those as individual wires", "something for this".
+_BARE_DEMONSTRATIVE = re.compile(
+    r"\s(?:that|this|those|these)(?=$|\s+(?:in|on|at|as|for|to|with|through|by|from|into)\b)",
+    re.IGNORECASE,
+)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
@@ -280,7 +286,8 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     words = _content_words(clause)
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
-    closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
+    leans = clause.split()[-1].lower().strip("'") in POINTS_BACK or _BARE_DEMONSTRATIVE.search(clause)
+    closer = POINTS_BACK_PENALTY if leans else 0.0
     return support + KEYWORD_WEIGHT * hits + 0.5 * centrality - _opener_penalty(clause) - closer
 
 

@@ -182,6 +182,20 @@ def test_a_clause_ending_on_a_word_that_points_back_loses_to_one_that_says_it_al
     assert alone == "We're paying double compared with them"
 
 
+def test_a_demonstrative_standing_for_what_was_said_loses_to_a_clause_naming_it():
+    # demo labels: "I'd need that in the contract", "Right now I'm doing those as individual wires"
+    centroid, X = np.array([1.0, 0.0]), np.array([[1.0, 0.0], [0.9, 0.44]])
+    twelve = "We don't want to sign a twelve-month contract for five locations"
+    label = cluster_label(["I'd need that in the contract", twelve], X, centroid, ["contract"])
+    assert label == twelve
+    texts = ["Right now I'm doing those as individual wires through the bank portal",
+             "Individual wires through the portal take me hours every week"]
+    assert cluster_label(texts, X, centroid, ["wires"]) == texts[1]
+    # a demonstrative heading its noun says what it is
+    label = cluster_label(["I'd need that contract in writing", twelve], X, centroid, ["contract"])
+    assert label == "I'd need that contract in writing"
+
+
 def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject():
     # demo labels: "That's a real gap" (foreign currencies), "It'll be available next year"
     centroid = np.array([1.0, 0.0])
