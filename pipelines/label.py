@@ -41,6 +41,8 @@ CONFIDENCE_WEIGHT = 1.0
 # with them won on the demo ("November and December we're planning for January" over "I
 # wouldn't want to kick anything off before January").
 KEYWORD_WEIGHT = 0.5
+# A verb's own subject: with one, a verb after "and" starts a clause of its own.
+SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 # The spaCy components a clause's parse needs.
 PARSE_PIPES = frozenset({"tok2vec", "tagger", "parser", "attribute_ruler"})
 # A clause opening with one of these leans on what was said before it.
@@ -73,6 +75,12 @@ AUXILIARIES = frozenset(
 # "you're about nineteen thousand a year more than them" still names a price theme.
 POINTS_BACK = frozenset({"them", "there", "too", "either", "also", "again"})
 POINTS_BACK_PENALTY = 0.3
+# So does a demonstrative past the first word that heads no noun, standing for what was said: "I'd
+# need that in the contract", "I'm doing those as individual wires", "something for this".
+_BARE_DEMONSTRATIVE = re.compile(
+    r"\s(?:that|this|those|these)(?=$|\s+(?:in|on|at|as|for|to|with|through|by|from|into)\b)",
+    re.IGNORECASE,
+)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[—–]\s+|\s-\s")
 _CLAUSE_BREAK = re.compile(r",\s+(?=(?:but|and|so|because|though|although|which)\b)|,\s+",
                            re.IGNORECASE)
@@ -153,7 +161,7 @@ def cluster_label(
     sims = np.asarray(embeddings, dtype=np.float64)[ranked] @ np.asarray(centroid, np.float64)
     sure = np.ones(len(texts)) if confidences is None else np.asarray(confidences, np.float64)
     candidates = [(clause, float(sims[rank]), float(sure[i]))
-                  for rank, i in enumerate(ranked) for clause in clauses(texts[int(i)])]
+                  for rank, i in enumerate(ranked) for clause in clauses(texts[int(i)], nlp)]
     grammar = _grammar(nlp, [c for c, _, _ in candidates])
     members = [_content_words(t) for t in texts]
     best, best_score = "", -np.inf
@@ -171,9 +179,12 @@ def _grammar(nlp: Any, texts: list[str]) -> list[float]:
     """How well each clause reads alone (see `reads_alone`); 1 for all without a pipeline."""
     if nlp is None:
         return [1.0] * len(texts)
+    return [reads_alone(doc) for doc in nlp.pipe(texts, disable=_unused_pipes(nlp))]
+
+
+def _unused_pipes(nlp: Any) -> list[str]:
     # parsing needs only these; the extractor's own components may sit in the same pipeline
-    unused = [p for p in nlp.pipe_names if p not in PARSE_PIPES]
-    return [reads_alone(doc) for doc in nlp.pipe(texts, disable=unused)]
+    return [p for p in nlp.pipe_names if p not in PARSE_PIPES]
 
 
 def reads_alone(doc: Any) -> float:
@@ -202,7 +213,7 @@ def _statement_grade(root: Any, deps: set[str]) -> float:
     if root.pos_ in ("VERB", "AUX"):
         if "mark" in deps or (root.tag_ in ("VBN", "VBG") and not deps & {"aux", "auxpass"}):
             return 0.0
-        if deps & {"nsubj", "nsubjpass", "expl", "csubj"}:
+        if deps & SUBJECTS:
             return 1.0
         # without a subject only a bare verb phrase reads alone ("need the CFO's sign-off");
         # "goes to the board" lost the subject the sentence gave it
@@ -210,8 +221,8 @@ def _statement_grade(root: Any, deps: set[str]) -> float:
     return 0.3 if root.pos_ in ("NOUN", "PROPN") and "relcl" not in deps else 0.0
 
 
-def clauses(text: str) -> list[str]:
-    """The clean clauses of a quote that could name a theme on their own."""
+def clauses(text: str, nlp: Any = None) -> list[str]:
+    """The clean clauses of a quote that could name a theme on their own (see `_soft_split`)."""
     out = []
     for sentence in _SENTENCE_BREAK.split(" ".join(text.split())):
         parts = _CLAUSE_BREAK.split(sentence)
@@ -223,9 +234,35 @@ def clauses(text: str) -> list[str]:
             whole = _clean_quote(part)
             head = _clean_quote(_CONDITION.split(part)[0])
             named = [head] if _names_its_point(head) else []
-            pieces = [part] if _readable(whole) else [part, *_SOFT_BREAK.split(part), *named]
+            pieces = [part] if _readable(whole) else [part, *_soft_split(part, nlp), *named]
             out.extend(c for c in map(_clean_quote, pieces) if _readable(c))
     return list(dict.fromkeys(out))
+
+
+def _soft_split(part: str, nlp: Any) -> list[str]:
+    """A part cut at its "and" / "but" / "so" / "because", but, given a parser, not between verbs
+    that share what follows: cut there, the head has lost its object ("The contract has to let us
+    add" and remove franchisee entities).
+    """
+    if nlp is None:
+        return _SOFT_BREAK.split(part)
+    doc = nlp(part, disable=_unused_pipes(nlp))
+    cuts = [m for m in _SOFT_BREAK.finditer(part) if not _joins_verbs(doc, m)]
+    starts, ends = [0, *(m.end() for m in cuts)], [*(m.start() for m in cuts), len(part)]
+    return [part[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _joins_verbs(doc: Any, conjunction: re.Match[str]) -> bool:
+    """Whether a soft break's conjunction follows a verb whose coordinated verb shares its subject
+    and its object: "add and remove franchisee entities", not "went up again and nobody warned us".
+    """
+    span = doc.char_span(conjunction.start(), conjunction.end(), alignment_mode="contract")
+    if span is None or span.start == 0:
+        return False
+    verb = doc[span.start - 1]
+    return verb.pos_ in ("VERB", "AUX") and any(
+        c.dep_ == "conj" and c.i >= span.end and not {g.dep_ for g in c.children} & SUBJECTS
+        for c in verb.children)
 
 
 def _names_its_point(head: str) -> bool:
@@ -249,7 +286,8 @@ def _clause_score(clause: str, members: list[set[str]], keywords: Sequence[str],
     words = _content_words(clause)
     support = sum(len(words & m) * 2 >= len(words) for m in members) / len(members)
     hits = _keyword_hits(clause, keywords) / max(1, min(3, len(keywords)))
-    closer = POINTS_BACK_PENALTY if clause.split()[-1].lower().strip("'") in POINTS_BACK else 0.0
+    leans = clause.split()[-1].lower().strip("'") in POINTS_BACK or _BARE_DEMONSTRATIVE.search(clause)
+    closer = POINTS_BACK_PENALTY if leans else 0.0
     return support + KEYWORD_WEIGHT * hits + 0.5 * centrality - _opener_penalty(clause) - closer
 
 

@@ -182,6 +182,20 @@ def test_a_clause_ending_on_a_word_that_points_back_loses_to_one_that_says_it_al
     assert alone == "We're paying double compared with them"
 
 
+def test_a_demonstrative_standing_for_what_was_said_loses_to_a_clause_naming_it():
+    # demo labels: "I'd need that in the contract", "Right now I'm doing those as individual wires"
+    centroid, X = np.array([1.0, 0.0]), np.array([[1.0, 0.0], [0.9, 0.44]])
+    twelve = "We don't want to sign a twelve-month contract for five locations"
+    label = cluster_label(["I'd need that in the contract", twelve], X, centroid, ["contract"])
+    assert label == twelve
+    texts = ["Right now I'm doing those as individual wires through the bank portal",
+             "Individual wires through the portal take me hours every week"]
+    assert cluster_label(texts, X, centroid, ["wires"]) == texts[1]
+    # a demonstrative heading its noun says what it is
+    label = cluster_label(["I'd need that contract in writing", twelve], X, centroid, ["contract"])
+    assert label == "I'd need that contract in writing"
+
+
 def test_a_clause_opening_on_what_was_just_said_loses_to_one_naming_its_subject():
     # demo labels: "That's a real gap" (foreign currencies), "It'll be available next year"
     centroid = np.array([1.0, 0.0])
@@ -227,6 +241,21 @@ def test_a_head_whose_object_is_the_condition_is_no_candidate():
     X = np.array([[1.0, 0.0], [0.95, 0.31], [0.6, 0.8]])
     label = cluster_label(texts, X, np.array([1.0, 0.0]), ["reps", "tool"])
     assert label == "Adoption has always been the problem with new tools for our reps"
+
+
+@pytest.mark.slow
+def test_verbs_sharing_an_object_are_not_cut_apart(nlp):
+    # the demo's top objection theme was labelled "The contract has to let us add"
+    quote = ("So the contract has to let us add and remove franchisee entities during the term "
+             "without renegotiating")
+    assert clauses(quote, nlp) == []
+    texts = [quote, "Every new location would mean renegotiating the contract"]
+    X = np.array([[1.0, 0.0], [0.8, 0.6]])
+    label = cluster_label(texts, X, np.array([1.0, 0.0]), ["contract", "franchisee"], nlp=nlp)
+    assert label == "Every new location would mean renegotiating the contract"
+    # a verb with its own subject after "and" still starts a clause of its own
+    assert clauses("the renewal price went up again and nobody warned us about it at all", nlp) == [
+        "The renewal price went up again", "Nobody warned us about it at all"]
 
 
 def test_right_now_is_not_a_filler():
