@@ -144,7 +144,7 @@ def cluster_label(
 ) -> str:
     """A short label in the customers' words: the clause that best says what the theme says.
 
-    Candidates are clean clauses (3-10 words, no dangling ends, no opening that needs the previous
+    Candidates are clean clauses (3-12 words, no dangling ends, no opening that needs the previous
     sentence, like "Plus the ..." or "One on ...") cut from the most central quotes. A clause wins
     by how many members say the same content words, how many of the theme's keywords it holds, how
     central and how confident its quote is, and, given a spaCy pipeline, how well it reads alone:
