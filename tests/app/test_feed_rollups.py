@@ -13,9 +13,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from app.db import alembic_config, migrate
 from app.services import rollups
 from app.services.feed import FeedFilters
 from app.services.feed_stats import weekly_mentions
@@ -352,3 +354,22 @@ def _assert_same_feed(session: Session, workspace_id: int, kind: str) -> None:
                 "themes": 10, "now": NOW}
         got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
         assert got == expected, "\n".join(_differences(got, expected))
+
+
+def test_upgrading_from_0001_counts_the_feeds_a_database_already_summarises(engine):
+    """Revision 0002 brings feed_total to databases that hold summaries but no totals yet."""
+    rng = random.Random(11)
+    with Session(engine) as session:
+        ws = get_or_create_workspace(session=session, name="before-0002")
+        calls = _calls(session, rng, ws.id, 20)
+        _mentions(session, rng, calls, _clusters(session, rng, ws.id))
+        for kind in KINDS:
+            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
+        session.commit()
+        counted = _kept(session, ws.id)
+    assert counted
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001")  # feed_total gone, summaries kept
+    migrate(engine)
+    with Session(engine) as session:
+        assert _kept(session, ws.id) == counted
