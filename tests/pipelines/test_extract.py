@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import spacy
 from spacy.language import Language
+from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc
 
 from pipelines.extraction import Extractor, add_components
 from pipelines.extraction.key_phrases import key_phrases
 from pipelines.extraction.rule_scorers import LogisticModel, load_scorers
 from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
-from pipelines.extraction.step2_cues import CUES_KEY
+from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns, required_values
 from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
 from pipelines.extraction.step4_features import add_context, all_features, segment_cues
 from pipelines.extraction.step5_model import (
@@ -94,6 +95,45 @@ def test_cue_ruler_matches_lemmas_from_the_pattern_file(blank: Language):
     cues = labelled(run(blank, doc), CUES_KEY)
     assert ("prices are way too high", "objection:price") in cues
     assert ("prices", "topic:price") in cues
+
+
+def test_required_values_skip_optional_negated_and_unpinned_tokens():
+    pattern = [
+        {"LEMMA": {"IN": ["price", "cost"], "NOT_IN": ["fee"]}},
+        {"lower": "is", "OP": "?"},
+        {"LOWER": "not", "OP": "!"},
+        {"POS": "ADV", "OP": "*"},
+        {"TEXT": "high", "OP": "+"},
+        {"LEMMA": {"REGEX": "^hi"}},
+    ]
+    assert required_values(pattern) == [
+        ("lemma_", frozenset({"price", "cost"})),
+        ("orth_", frozenset({"high"})),
+    ]
+
+
+def test_cue_ruler_finds_what_a_span_ruler_finds(blank: Language):
+    patterns = load_patterns() + [
+        {"label": "t", "id": "optional", "pattern": [{"LOWER": "way", "OP": "?"}, {"LOWER": "too"}]},
+        {"label": "t", "id": "negated", "pattern": [{"LOWER": "too", "OP": "!"}, {"LEMMA": "high"}]},
+        {"label": "t", "id": "phrase", "pattern": "too high"},
+    ]
+    docs = [
+        tagged(blank, ["The", "prices", "are", "way", "too", "high"],
+               ["the", "price", "be", "way", "too", "high"], pos=["DET", "NOUN", "AUX", "ADV", "ADV", "ADJ"]),
+        tagged(blank, ["Not", "a", "good", "time", ",", "so", "high", "."]),
+        tagged(blank, ["We", "ca", "n't", "afford", "it"], ["we", "can", "not", "afford", "it"]),
+    ]
+    cue, plain = CueRuler(blank, "cue"), SpanRuler(blank, "plain")
+    for ruler in (cue, plain):
+        ruler.add_patterns(patterns)
+        ruler.remove_by_id("price-expensive")
+
+    def found(ruler: SpanRuler) -> list[list[tuple]]:
+        return [[(s.start, s.end, s.label_, s.id_) for s in ruler.match(doc)] for doc in docs]
+
+    assert found(cue) == found(plain)
+    assert all(found(cue))
 
 
 def test_negated_concern_is_neutralised_by_the_parse(blank: Language):
