@@ -25,7 +25,7 @@ from app.services.feed_totals import TOTALS, rebuild_totals
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
 from app.web.sparkline import WEEKS, weekly_counts
-from models import Call, Cluster, ClusterMember, FeedTotal, Mention, Utterance
+from models import Call, Cluster, ClusterMember, FeedTotal, Mention, Utterance, Workspace
 from pipelines.rank import recency_sum
 from tests.app.feed_reference import reference_feed_page
 
@@ -92,6 +92,20 @@ def _mentions(session: Session, rng: random.Random, calls: list[Call],
     session.flush()
 
 
+def _summarised(session: Session, rng: random.Random, name: str,
+                n_calls: int) -> tuple[Workspace, list[Call], dict[str, list[Cluster]]]:
+    """A workspace of random calls, themes and mentions, summarised as a rebuild does."""
+    ws = get_or_create_workspace(session=session, name=name)
+    calls = _calls(session, rng, ws.id, n_calls)
+    clusters = _clusters(session, rng, ws.id)
+    _mentions(session, rng, calls, clusters)
+    for kind in KINDS:
+        rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
+    rollups.rebuild_tags(session=session, workspace_id=ws.id)
+    session.commit()
+    return ws, calls, clusters
+
+
 def _random_filters(rng: random.Random) -> FeedFilters:
     return FeedFilters(
         since=NOW - timedelta(days=rng.choice((10, 45))) if rng.random() < 0.3 else None,
@@ -132,14 +146,7 @@ def _differences(got, expected, path: str = "") -> list[str]:
 def test_rollup_feed_equals_the_row_by_row_feed(engine, seed):
     rng = random.Random(seed)
     with Session(engine) as session:
-        ws = get_or_create_workspace(session=session, name=f"random-{seed}")
-        calls = _calls(session, rng, ws.id, rng.randrange(15, 45))
-        clusters = _clusters(session, rng, ws.id)
-        _mentions(session, rng, calls, clusters)
-        for kind in KINDS:  # what a rebuild does
-            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
-        rollups.rebuild_tags(session=session, workspace_id=ws.id)
-        session.commit()
+        ws, calls, _ = _summarised(session, rng, f"random-{seed}", rng.randrange(15, 45))
         _assert_same_answers(session, rng, ws.id, rounds=12)
 
         # then what calls do between rebuilds: mentions leave themes, roles and facts change
@@ -269,13 +276,7 @@ def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
     moved by each call's part, must equal a recount after every step."""
     rng = random.Random(seed)
     with Session(engine) as session:
-        ws = get_or_create_workspace(session=session, name=f"kept-{seed}")
-        calls = _calls(session, rng, ws.id, rng.randrange(8, 16))
-        clusters = _clusters(session, rng, ws.id)
-        _mentions(session, rng, calls, clusters)
-        for kind in KINDS:
-            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
-        session.commit()
+        ws, calls, clusters = _summarised(session, rng, f"kept-{seed}", rng.randrange(8, 16))
         for step in range(60):
             call = rng.choice(calls)
             mentions = session.exec(select(Mention).where(Mention.call_id == call.id)).all()
@@ -320,12 +321,7 @@ def test_a_call_dated_years_ahead_leaves_the_others_recency_alone(engine):
     while it is there nor once the call is re-dated."""
     rng = random.Random(5)
     with Session(engine) as session:
-        ws = get_or_create_workspace(session=session, name="far-ahead")
-        calls = _calls(session, rng, ws.id, 12)
-        _mentions(session, rng, calls, _clusters(session, rng, ws.id))
-        for kind in KINDS:
-            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
-        session.commit()
+        ws, calls, _ = _summarised(session, rng, "far-ahead", 12)
         typo = next(c for c in calls if session.exec(select(Mention.id).where(
             Mention.call_id == c.id)).first())
         for mention in session.exec(select(Mention).where(Mention.call_id == typo.id)):
@@ -360,12 +356,7 @@ def test_upgrading_from_0001_counts_the_feeds_a_database_already_summarises(engi
     """Revision 0002 brings feed_total to databases that hold summaries but no totals yet."""
     rng = random.Random(11)
     with Session(engine) as session:
-        ws = get_or_create_workspace(session=session, name="before-0002")
-        calls = _calls(session, rng, ws.id, 20)
-        _mentions(session, rng, calls, _clusters(session, rng, ws.id))
-        for kind in KINDS:
-            rollups.rebuild_kind(session=session, workspace_id=ws.id, kind=kind)
-        session.commit()
+        ws, _, _ = _summarised(session, rng, "before-0002", 20)
         counted = _kept(session, ws.id)
     assert counted
     with engine.begin() as connection:
