@@ -20,12 +20,22 @@ from sqlmodel import Session, select
 from app.db import alembic_config, migrate
 from app.services import rollups
 from app.services.feed import FeedFilters
+from app.services.feed_days import rebuild_days
 from app.services.feed_stats import weekly_mentions
 from app.services.feed_totals import TOTALS, rebuild_totals
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
 from app.web.sparkline import WEEKS, weekly_counts
-from models import Call, Cluster, ClusterMember, FeedTotal, Mention, Utterance, Workspace
+from models import (
+    Call,
+    Cluster,
+    ClusterMember,
+    FeedDay,
+    FeedTotal,
+    Mention,
+    Utterance,
+    Workspace,
+)
 from pipelines.rank import recency_sum
 from tests.app.feed_reference import reference_feed_page
 
@@ -254,26 +264,41 @@ def _kept(session: Session, workspace_id: int) -> dict[tuple, tuple]:
     return kept
 
 
+def _days(session: Session, workspace_id: int) -> dict[tuple, tuple]:
+    """Every feed_day row of the workspace, by group and day."""
+    rows = session.exec(select(FeedDay).where(FeedDay.workspace_id == workspace_id)).all()
+    days = {}
+    for d in rows:
+        key = (d.kind, d.cluster_id, d.category, d.day)
+        assert key not in days, f"two rows for {key}"
+        days[key] = (d.mentions, d.confident, d.recency_weight)
+    return days
+
+
 def _assert_kept_equals_recount(session: Session, workspace_id: int, step: str) -> None:
-    kept = _kept(session, workspace_id)
+    """feed_total and feed_day, moved by each change, equal a count afresh."""
+    kept, days = _kept(session, workspace_id), _days(session, workspace_id)
     with session.begin_nested() as savepoint:
         for kind in KINDS:
             rebuild_totals(session=session, workspace_id=workspace_id, kind=kind)
-        recount = _kept(session, workspace_id)
+            rebuild_days(session=session, workspace_id=workspace_id, kind=kind)
+        recount, recount_days = _kept(session, workspace_id), _days(session, workspace_id)
         savepoint.rollback()
     assert kept.keys() == recount.keys(), step
-    for key, values in recount.items():
-        assert kept[key][:-1] == values[:-1], f"{step}: {key}"
+    assert days.keys() == recount_days.keys(), step
+    for key, values in [*recount.items(), *recount_days.items()]:
+        moved = kept[key] if key in kept else days[key]
+        assert moved[:-1] == values[:-1], f"{step}: {key}"
         # stored weights grow with time (pipelines/rank.py): compared as the recency they make
-        assert recency_sum(kept[key][-1], 0, now=NOW) == pytest.approx(
+        assert recency_sum(moved[-1], 0, now=NOW) == pytest.approx(
             recency_sum(values[-1], 0, now=NOW), rel=1e-9, abs=1e-9), f"{step}: {key}"
 
 
 @pytest.mark.parametrize("seed", [21, 22, 23, 24])
 def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
     """Calls move between themes and categories, change account, outcome and date (some after
-    `now`), gain and lose mentions, are cleared and refreshed again unchanged: feed_total,
-    moved by each call's part, must equal a recount after every step."""
+    `now`), gain and lose mentions, are cleared and refreshed again unchanged: feed_total and
+    the day buckets, moved by each call's part, must equal a recount after every step."""
     rng = random.Random(seed)
     with Session(engine) as session:
         ws, calls, clusters = _summarised(session, rng, f"kept-{seed}", rng.randrange(8, 16))
@@ -364,3 +389,17 @@ def test_upgrading_from_0001_counts_the_feeds_a_database_already_summarises(engi
     migrate(engine)
     with Session(engine) as session:
         assert _kept(session, ws.id) == counted
+
+
+def test_upgrading_from_0002_sums_the_days_a_database_already_summarises(engine):
+    """Revision 0003 brings the day buckets to databases that hold summaries without them."""
+    rng = random.Random(12)
+    with Session(engine) as session:
+        ws, _, _ = _summarised(session, rng, "before-0003", 20)
+        summed = _days(session, ws.id)
+    assert summed
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")  # feed_day gone, summaries kept
+    migrate(engine)
+    with Session(engine) as session:
+        assert _days(session, ws.id) == summed
