@@ -403,3 +403,39 @@ def test_upgrading_from_0002_sums_the_days_a_database_already_summarises(engine)
     migrate(engine)
     with Session(engine) as session:
         assert _days(session, ws.id) == summed
+
+
+def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
+    """A theme whose 60 most representative members say the same thing: its quotes are read
+    past the first window until they hold enough wordings, its unsure members' too, and equal
+    the row-by-row feed's, for each number of quotes asked."""
+    rng = random.Random(3)
+    with Session(engine) as session:
+        ws = get_or_create_workspace(session=session, name="deep")
+        call = _calls(session, rng, ws.id, 1)[0]
+        theme = Cluster(workspace_id=ws.id, kind="objection", label="price", category="price",
+                        keywords=["k"])
+        utt = Utterance(workspace_id=ws.id, call_id=call.id, idx=0, speaker="Jo", text="...")
+        session.add_all([theme, utt])
+        session.flush()
+        for i in range(80):
+            repeated = i < 60
+            mention = Mention(workspace_id=ws.id, call_id=call.id, utterance_id=utt.id,
+                              kind="objection", category="price",
+                              confidence=0.95 if i < 70 else 0.3,
+                              text=WORDINGS[0] if repeated else f"{WORDINGS[i % 8]} {i}",
+                              start_char=0, end_char=3, speaker="Jo", embedding=b"\x00" * 8)
+            session.add(mention)
+            session.flush()
+            session.add(ClusterMember(mention_id=mention.id, cluster_id=theme.id,
+                                      workspace_id=ws.id, similarity=0.9 if repeated else 0.5))
+        session.flush()
+        rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
+        session.commit()
+        for quotes in (5, 20, 50):
+            args = {"session": session, "workspace_id": ws.id, "kind": "objections",
+                    "filters": FeedFilters(), "sort": "score", "limit": 20, "quotes": quotes,
+                    "cursor": None, "themes": 10, "now": NOW}
+            got = feed_page(**args).model_dump()
+            assert got == reference_feed_page(**args).model_dump(), quotes
+            assert len(got["items"][0]["quotes"]) == min(quotes, 21)
