@@ -1,8 +1,9 @@
 """The feed answered from its summary tables: a few aggregate queries (quotes: feed_quotes.py).
 
-Every number comes from `feed_rollup` rows (one per call and feed group, see models/rollup.py),
-so a request's cost follows the calls and themes it summarises, never the mentions, and nothing
-reads an embedding. The ranking is pipelines/rank.py's, fed with totals instead of rows;
+Every number comes from the summary tables (models/rollup.py): without filters a group's kept
+totals and day buckets, under filters the `feed_rollup` rows (one per call and feed group) that
+pass, so a request's cost follows the themes and days (filtered: calls) it summarises, never the
+mentions, and nothing reads an embedding. The ranking is pipelines/rank.py's, fed with totals instead of rows;
 tests/app/test_feed_rollups.py checks it against the row-by-row computation of app/services/feed.py.
 """
 
