@@ -439,3 +439,40 @@ def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
             got = feed_page(**args).model_dump()
             assert got == reference_feed_page(**args).model_dump(), quotes
             assert len(got["items"][0]["quotes"]) == min(quotes, 21)
+
+
+@pytest.mark.parametrize("now", [NOW.replace(hour=0), NOW.replace(hour=0) - timedelta(microseconds=1),
+                                 NOW + timedelta(hours=11, minutes=59)])
+def test_windows_and_weeks_from_day_buckets_hold_at_any_time_of_day(engine, now):
+    """Calls dated exactly on a window's or a week's edge, and a microsecond either side: the
+    feed and the sparklines read from day buckets equal the row-by-row ones, whatever the time
+    of day `now` falls at."""
+    rng = random.Random(17)
+    with Session(engine) as session:
+        edges = [now - timedelta(days=days) for days in (0, 30, 60, *range(7, 85, 7))]
+        ws, calls, clusters = _summarised(session, rng, "edges", 3 * len(edges))
+        for i, call in enumerate(calls):  # each edge: a call before it, one on it, one after
+            call.started_at = edges[i % len(edges)] + timedelta(microseconds=i // len(edges) - 1)
+            session.add(call)
+            for mention in session.exec(select(Mention).where(Mention.call_id == call.id)):
+                mention.confidence = 0.95  # counted, so that a window's edge tells
+                session.add(mention)
+            rollups.refresh_call(session=session, call=call)
+        session.commit()
+        for kind in KINDS:
+            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
+                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 0,
+                    "cursor": None, "themes": 10, "now": now}
+            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+            assert got == expected, "\n".join(_differences(got, expected))
+        ids = [c.id for c in clusters["objection"]]
+        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
+                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+        rows = session.exec(select(ClusterMember.cluster_id, Call)
+                            .join(Mention, Mention.id == ClusterMember.mention_id)
+                            .join(Call, Call.id == Mention.call_id)
+                            .where(Mention.kind == "objection")).all()
+    for cid in ids:
+        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
+                 if member == cid]
+        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
