@@ -178,7 +178,8 @@ def _ordered_heads(session: Session, of_group: Callable[[Any], Select], groups: 
 def _heads(session: Session, of_group: Callable[[Any], Select], groups: list,
            where: ColumnElement, window: int, *, correlated: bool) -> list[list[tuple]]:
     """The first `window` rows (mention id, similarity, text) of each group's ordered query
-    under `where`, all groups read by one statement: each still walks its own index, without a
+    under `where`, the groups read together (a lateral join on PostgreSQL where `of_group` is
+    correlated, else a union per hundred groups): each still walks its own index, without a
     round trip of its own. Neither a union nor a lateral join keeps an order, so each group's
     rows are sorted again here by their sort key."""
     if not groups:
