@@ -6,10 +6,11 @@ Builds (or, with --reuse, keeps) feed_load.py's N-mention workspace and computes
 its route does on a miss (API feed plain, API feed filtered, the web feed page's view), --repeat
 times. Prints per target one line, then where the time went, step by step (each step's queries
 and the reading of their rows; `rest`: ranking, the answer's JSON or HTML):
-    feed_miss TARGET mentions=N median=… min=… cpu=…
+    feed_miss TARGET mentions=N median=… min=… cpu=… [db_cpu=…]
       STEP … ms
-milliseconds, medians over the repeats; cpu is this process's CPU time per answer (the
-database server's own work on PostgreSQL is not in it).
+milliseconds, medians over the repeats; cpu is this process's CPU time per answer, db_cpu the
+PostgreSQL server process's own (when it runs on this machine), so that both can be compared
+on a machine whose wall times other work inflates.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from feed_load import CACHE, build_workspace, reset_database
 
@@ -77,6 +79,25 @@ def targets(workspace_id: int, now: datetime) -> dict:
     }
 
 
+class ServerClock:
+    """CPU time of the PostgreSQL process serving a session, from /proc (nanoseconds of run
+    time in its schedstat); None where the server is not a process of this machine."""
+
+    def __init__(self, session) -> None:
+        from sqlalchemy import text
+
+        self.path = None
+        if session.get_bind().dialect.name == "postgresql":
+            pid = session.exec(text("SELECT pg_backend_pid()")).scalar_one()
+            self.path = Path(f"/proc/{pid}/schedstat")
+
+    def seconds(self) -> float | None:
+        try:
+            return int(self.path.read_text().split()[0]) / 1e9 if self.path else None
+        except OSError:
+            return None
+
+
 def measure(url: str, mentions: int, repeat: int) -> None:
     from sqlmodel import Session, select
 
@@ -91,20 +112,26 @@ def measure(url: str, mentions: int, repeat: int) -> None:
         workspace_id = session.exec(select(Workspace.id).where(
             Workspace.name == "feed-load")).one()
     for name, compute in targets(workspace_id, now).items():
-        walls, cpus = [], []
+        walls, cpus, db_cpus = [], [], []
         spent: dict[str, list[float]] = defaultdict(list)
         for _ in range(repeat):
             clock.spent.clear()
             with Session(engine) as session:
+                server = ServerClock(session)
+                db_cpu = server.seconds()
                 wall, cpu = time.perf_counter(), time.process_time()
                 compute(session)
                 walls.append(time.perf_counter() - wall)
                 cpus.append(time.process_time() - cpu)
+                if db_cpu is not None and (db_after := server.seconds()) is not None:
+                    db_cpus.append(db_after - db_cpu)
             for step, seconds in clock.spent.items():
                 spent[step].append(seconds)
             spent["rest"].append(walls[-1] - sum(clock.spent.values()))
         print(f"feed_miss {name} mentions={mentions} median={statistics.median(walls) * 1e3:.0f} "
-              f"min={min(walls) * 1e3:.0f} cpu={statistics.median(cpus) * 1e3:.0f}", flush=True)
+              f"min={min(walls) * 1e3:.0f} cpu={statistics.median(cpus) * 1e3:.0f}"
+              + (f" db_cpu={statistics.median(db_cpus) * 1e3:.0f}" if db_cpus else ""),
+              flush=True)
         for step, seconds in sorted(spent.items(), key=lambda kv: -statistics.median(kv[1])):
             print(f"  {step:<16} {statistics.median(seconds) * 1e3:7.1f} ms", flush=True)
     engine.dispose()

@@ -5,7 +5,7 @@ from models.cluster import Cluster, ClusterEvent, ClusterMember
 from models.job import JOB_STATUSES, Job
 from models.mention import Mention
 from models.roles import RoleCorrection
-from models.rollup import CallTag, FeedRollup, FeedTotal
+from models.rollup import CallTag, FeedDay, FeedRollup, FeedTotal
 from models.webhook import WebhookDelivery
 from models.workspace import ApiKey, CategoryExample, RosterEntry, Workspace
 
@@ -18,6 +18,7 @@ __all__ = [
     "Cluster",
     "ClusterEvent",
     "ClusterMember",
+    "FeedDay",
     "FeedRollup",
     "FeedTotal",
     "Job",

@@ -18,6 +18,8 @@ class Call(SQLModel, table=True):
         # the feed page's filter choices, read from the index alone
         Index("ix_call_workspace_account", "workspace_id", "account"),
         Index("ix_call_workspace_stage", "workspace_id", "deal_stage"),
+        # the workspace's lost rate: won and lost calls counted from the index alone
+        Index("ix_call_workspace_outcome", "workspace_id", "outcome"),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)

@@ -10,7 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
@@ -21,6 +33,8 @@ from app.services.feed_totals import one_of, same
 from models import Call, ClusterMember, FeedRollup, Mention
 
 R = FeedRollup
+# groups read by one union (SQLite allows 500 selects in one)
+_ARMS = 100
 
 _MENTION_COLUMNS = (Mention.id, Mention.text, Mention.call_id, Mention.speaker, Mention.start_ms,
                     Mention.category, Mention.confidence, Mention.utterance_id, Mention.context,
@@ -38,11 +52,12 @@ def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
     # the theme's members in quote order, from their index; no condition on the mention's
     # workspace or kind (the theme's are its members'): SQLite, without statistics, would read
     # the workspace's mentions instead
-    members = (select(Mention.id, ClusterMember.similarity, Mention.text)
+    members = (select(Mention.id, ClusterMember.similarity, Mention.text,
+                      *_sort_key(-ClusterMember.similarity, -Mention.confidence, Mention.id))
                .select_from(ClusterMember).join(Mention, ClusterMember.mention_id == Mention.id)
                .order_by(ClusterMember.similarity.desc(), Mention.confidence.desc(), Mention.id))
     return _first_quotes(session, lambda cid: members.where(ClusterMember.cluster_id == cid),
-                         cluster_ids, limit, one_per_wording=True)
+                         cluster_ids, limit, one_per_wording=True, correlated=True)
 
 
 def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
@@ -80,8 +95,8 @@ def _ranked_here(session: Session, rows: Sequence, groups: list, limit: int, *,
     """Each group's first quotes from rows of (group, mention id, similarity, text, *sort key)
     that hold all of its candidates."""
     ranked: dict = {g: [] for g in groups}
-    for group, mention_id, sim, text, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
-        ranked[group].append((mention_id, float(sim or 0.0), text))
+    for group, mention_id, sim, quote, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
+        ranked[group].append((mention_id, float(sim or 0.0), quote))
     picks = {g: (distinct_wordings(ranked[g], _wording, limit) if one_per_wording
                  else ranked[g][:limit]) for g in groups}
     mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
@@ -114,7 +129,8 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
         # newest first from the other groups' index; an other group's rows are of its
         # mentions' category: named as a constant on both sides, PostgreSQL estimates the
         # join well enough to walk the index
-        return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text)
+        return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text,
+                                        *_sort_key(-R.at_us, -Mention.confidence, Mention.id))
                 .where(same(R.category, category), same(Mention.category, category))
                 .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
 
@@ -122,39 +138,81 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
 
 
 def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: list,
-                  limit: int, *, one_per_wording: bool) -> dict:
+                  limit: int, *, one_per_wording: bool, correlated: bool = False) -> dict:
     """The first `limit` quotes (distinct wordings when asked) of each group: its confident
-    mentions in order, then the others. Each group is read on its own, in the order an index
-    gives, only a window deep (deeper while it is short of wordings), so that its cost follows
-    the quotes shown, not its size. `of_group` gives a group's ordered query of mention ids,
-    similarities and texts."""
+    mentions in order, then the others. Each group is read in the order an index gives, only a
+    window deep (deeper while it is short of wordings), so that its cost follows the quotes
+    shown, not its size. `of_group` gives a group's ordered query of mention ids, similarities,
+    texts and its sort key; `correlated`: it takes a column of group keys as well."""
     picks: dict = {g: [] for g in groups}
-    for group in groups if limit > 0 else ():  # quotes=0 asks for none
-        # repeated wordings sit side by side in quote order (one text, one similarity)
-        window = 8 * limit + 8 if one_per_wording else limit
-        while True:
-            candidates, complete = _ordered_head(session, of_group(group), window)
+    # repeated wordings sit side by side in quote order (one text, one similarity)
+    window = 8 * limit + 8 if one_per_wording else limit
+    short = list(groups) if limit > 0 else []  # quotes=0 asks for none
+    while short:
+        heads = _ordered_heads(session, of_group, short, window, correlated=correlated)
+        for group in short:
+            candidates = heads[group][0]
             picks[group] = (distinct_wordings(candidates, _wording, limit) if one_per_wording
                             else candidates[:limit])
-            if len(picks[group]) >= limit or complete:
-                break
-            window *= 4
+        short = [g for g in short if len(picks[g]) < limit and not heads[g][1]]
+        window *= 4
     mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
     return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
                 for m, sim, _ in picks[g]] for g in groups}
 
 
-def _ordered_head(session: Session, query, window: int) -> tuple[list[tuple], bool]:
-    """The first rows of the group's whole order (confident first) that `window`-deep reads
+def _ordered_heads(session: Session, of_group: Callable[[Any], Select], groups: list,
+                   window: int, *, correlated: bool) -> dict[Any, tuple[list[tuple], bool]]:
+    """Per group, the first rows of its whole order (confident first) that `window`-deep reads
     give, and whether they are all of it."""
     confident = counts_toward_ranking()
-    first = [(m, float(sim or 0.0), text) for m, sim, text in
-             session.exec(query.where(confident).limit(window))]
-    if len(first) == window:
-        return first, False
-    rest = [(m, float(sim or 0.0), text) for m, sim, text in
-            session.exec(query.where(not_(confident)).limit(window))]
-    return first + rest, len(rest) < window
+    first = _heads(session, of_group, groups, confident, window, correlated=correlated)
+    partial = [i for i, rows in enumerate(first) if len(rows) < window]
+    rest = dict(zip(partial, _heads(session, of_group, [groups[i] for i in partial],
+                                    not_(confident), window, correlated=correlated),
+                    strict=True))
+    return {g: (first[i] + rest.get(i, []), i in rest and len(rest[i]) < window)
+            for i, g in enumerate(groups)}
+
+
+def _heads(session: Session, of_group: Callable[[Any], Select], groups: list,
+           where: ColumnElement, window: int, *, correlated: bool) -> list[list[tuple]]:
+    """The first `window` rows (mention id, similarity, text) of each group's ordered query
+    under `where`, the groups read together (a lateral join on PostgreSQL where `of_group` is
+    correlated, else a union per hundred groups): each still walks its own index, without a
+    round trip of its own. Neither a union nor a lateral join keeps an order, so each group's
+    rows are sorted again here by their sort key."""
+    if not groups:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # a hundred cheap index walks together cost past PostgreSQL's JIT threshold, and
+        # compiling them takes longer than running them; for this transaction only
+        session.execute(text("SET LOCAL jit = off"))
+    if postgres and correlated:
+        # planned once, not once per group as a union's selects are
+        statements = [_lateral(of_group, groups, where, window)]
+    else:
+        statements = [union_all(*arms) if len(arms) > 1 else arms[0] for arms in (
+            [select(literal(i).label("arm"), of_group(g).where(where).limit(window).subquery())
+             for i, g in enumerate(groups[start:start + _ARMS], start=start)]
+            for start in range(0, len(groups), _ARMS))]
+    heads: list[list[tuple]] = [[] for _ in groups]
+    for statement in statements:
+        rows = session.exec(statement).all()
+        for arm, mention_id, sim, quote, *_ in sorted(rows, key=lambda r: (r[0], *r[4:])):
+            heads[arm].append((mention_id, float(sim or 0.0), quote))
+    return heads
+
+
+def _lateral(of_group: Callable[[Any], Select], groups: list, where: ColumnElement,
+             window: int) -> Select:
+    """Every group's query as one lateral join over the list of group keys (PostgreSQL);
+    rows come with their group's position in the list."""
+    keys = (func.unnest(literal(groups, ARRAY(Integer)))
+            .table_valued("key", with_ordinality="arm").render_derived())
+    head = of_group(keys.c.key).where(where).limit(window).lateral()
+    return select((keys.c.arm - 1).label("arm"), head).select_from(keys).join(head, true())
 
 
 def _wording(candidate: tuple[int, float, str]) -> str:

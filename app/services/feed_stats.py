@@ -1,8 +1,9 @@
 """The feed answered from its summary tables: a few aggregate queries (quotes: feed_quotes.py).
 
-Every number comes from `feed_rollup` rows (one per call and feed group, see models/rollup.py),
-so a request's cost follows the calls and themes it summarises, never the mentions, and nothing
-reads an embedding. The ranking is pipelines/rank.py's, fed with totals instead of rows;
+Every number comes from the summary tables (models/rollup.py): without filters a group's kept
+totals and day buckets, under filters the `feed_rollup` rows (one per call and feed group) that
+pass, so a request's cost follows the themes and days (filtered: calls) it summarises, never the
+mentions, and nothing reads an embedding. The ranking is pipelines/rank.py's, fed with totals instead of rows;
 tests/app/test_feed_rollups.py checks it against the row-by-row computation of app/services/feed.py.
 """
 
@@ -13,19 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_
+from sqlalchemy import ColumnElement, case, exists, func, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from app.services.feed import FeedFilters
+from app.services.feed_days import DAY_US, weekly_sums, window_sums, windows
 from app.services.feed_totals import LOST_PRECISION, TOTALS, one_of, other_columns, total_columns
 from app.services.rollups import epoch_us
 from models import Call, CallTag, Cluster, FeedRollup, FeedTotal
 from models.base import utcnow
-from pipelines.rank import WINDOW_DAYS, Score, Totals, order, recency_sum, score_totals
+from pipelines.rank import Score, Totals, order, recency_sum, score_totals
 from pipelines.roles import UNSURE_BELOW
 
-_DAY_US = 86_400 * 1_000_000
 R = FeedRollup
 
 
@@ -75,20 +76,8 @@ def rollup_filter(*, workspace_id: int, kind: str, filters: FeedFilters) -> list
     return conds
 
 
-def _windows(now_us: int) -> list:
-    """What moves with the clock: confident mentions of the last 30 days, of the 30 before and
-    those dated after `now`."""
-    recent_edge, previous_edge = now_us - WINDOW_DAYS * _DAY_US, now_us - 2 * WINDOW_DAYS * _DAY_US
-    return [
-        func.sum(case((R.at_us > recent_edge, R.confident), else_=0)),
-        func.sum(case((and_(R.at_us <= recent_edge, R.at_us > previous_edge), R.confident),
-                      else_=0)),
-        func.sum(case((R.at_us > now_us, R.confident), else_=0)),
-    ]
-
-
 def _group_stats(values: Sequence, *, now: datetime, p0: float) -> GroupStats:
-    """From TOTALS (weights: of the rows dated up to `now`) then _windows' values."""
+    """From TOTALS (weights: of the rows dated up to `now`) then feed_days.windows' values."""
     (mentions, calls, accounts, confident, confident_calls, confident_accounts, lost, won,
      weights, recent, previous, future) = values
     totals = Totals(
@@ -119,10 +108,11 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
         where = rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters)
         theme_rows = session.exec(
             select(R.cluster_id, func.max(R.category), *total_columns(now_us),
-                   *_windows(now_us))
+                   *windows(R.at_us, R.confident, now_us))
             .where(*where, R.cluster_id.is_not(None)).group_by(R.cluster_id)).all()
         category_rows = session.exec(
-            select(R.category, *other_columns(), *total_columns(now_us), *_windows(now_us))
+            select(R.category, *other_columns(), *total_columns(now_us),
+                   *windows(R.at_us, R.confident, now_us))
             .where(*where).group_by(R.category)).all()
     themes = {row[0]: _group_stats(row[2:], now=now, p0=p0) for row in theme_rows}
     theme_category = {row[0]: row[1] for row in theme_rows}
@@ -140,19 +130,14 @@ def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: Feed
 def _kept_totals(session: Session, workspace_id: int, kind: str,
                  now_us: int) -> tuple[list[tuple], list[tuple]]:
     """feed_groups' rows without filters: each group's totals as kept (FeedTotal), and its
-    windows summed over the rows recent enough to fall in one (an index range). A group's
+    windows summed over its day buckets (feed_days.py). A group's
     weights are its kept ones less those of its rows dated after `now`; where those outweigh the
     rest past a float's precision (a date typed years ahead), its weights are summed from rows."""
     t = FeedTotal
     kept = session.exec(select(t.cluster_id, t.category, t.other_mentions, t.other_calls,
                                *(getattr(t, f) for f in TOTALS))
                         .where(t.workspace_id == workspace_id, t.kind == kind)).all()
-    recent = session.exec(
-        select(R.cluster_id, R.category, *_windows(now_us),
-               func.sum(case((R.at_us > now_us, R.recency_weight), else_=0.0)))
-        .where(R.workspace_id == workspace_id, R.kind == kind,
-               R.at_us > now_us - 2 * WINDOW_DAYS * _DAY_US)
-        .group_by(R.cluster_id, R.category)).all()
+    recent = window_sums(session=session, workspace_id=workspace_id, kind=kind, now_us=now_us)
     themes, categories = _by_group(recent, lambda: [0, 0, 0, 0.0])
     past: dict[tuple, float | None] = {}
     for cid, category, *values in kept:
@@ -223,15 +208,18 @@ def weekly_mentions(*, session: Session, workspace_id: int, kind: str, filters: 
     out = {cid: [0] * weeks for cid in cluster_ids}
     if not cluster_ids:
         return out
-    # summed per theme and week in the database: a large workspace has tens of thousands of
-    # summary rows in twelve weeks, and only weeks x themes come back
-    week = ((now_us - R.at_us) // (7 * _DAY_US)).label("week")
-    rows = session.exec(
-        select(R.cluster_id, week, func.sum(R.mentions))
-        .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
-               R.cluster_id.in_(cluster_ids), R.at_us <= now_us,
-               R.at_us > now_us - weeks * 7 * _DAY_US)
-        .group_by(R.cluster_id, week)).all()
+    if unfiltered(filters):
+        rows = weekly_sums(session=session, workspace_id=workspace_id, kind=kind,
+                           cluster_ids=cluster_ids, now_us=now_us, weeks=weeks)
+    else:
+        # summed per theme and week in the database: only weeks x themes come back
+        week = ((now_us - R.at_us) // (7 * DAY_US)).label("week")
+        rows = session.exec(
+            select(R.cluster_id, week, func.sum(R.mentions))
+            .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
+                   R.cluster_id.in_(cluster_ids), R.at_us <= now_us,
+                   R.at_us > now_us - weeks * 7 * DAY_US)
+            .group_by(R.cluster_id, week)).all()
     for cid, bucket, mentions in rows:
         if int(bucket) < weeks:
             out[cid][weeks - 1 - int(bucket)] += int(mentions)

@@ -27,9 +27,9 @@ OTHER = ("other_mentions", "other_calls")
 # bits: what is left is summed from rows instead. Stored weights double every 30 days
 # (pipelines/rank.py), so a call dated years ahead outweighs all others together.
 LOST_PRECISION = 2.0 ** -20
-# a call's rows as the totals read them
+# a call's rows as the totals and the day buckets (feed_days.py) read them
 CALL_ROW = (R.kind, R.cluster_id, R.category, R.mentions, R.confident, R.recency_weight,
-            R.account, R.outcome)
+            R.account, R.outcome, R.at_us)
 
 
 def total_columns(up_to_us: int | None = None) -> list:

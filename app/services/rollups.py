@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.feed_signals import FEED_CHANGED, announce
 from app.services.feed import counts_toward_ranking
+from app.services.feed_days import move_days, rebuild_days
 from app.services.feed_totals import call_rows, move_totals, rebuild_totals
 from models import Call, CallTag, Cluster, ClusterMember, FeedRollup, Mention, Workspace
 from models.base import aware
@@ -42,8 +43,7 @@ def refresh_call(*, session: Session, call: Call) -> None:
     counts = session.exec(_counts().where(Mention.call_id == call.id)).all()
     _insert_rollups(session, call.workspace_id, counts, {call.id: _facts(call)})
     _insert_tags(session, call.workspace_id, [(call.id, call.tags)])
-    move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
-                before=before, after=call_rows(session, call.id))
+    _move_groups(session, call, before, call_rows(session, call.id))
 
 
 def clear_call(*, session: Session, call: Call) -> None:
@@ -51,8 +51,14 @@ def clear_call(*, session: Session, call: Call) -> None:
     _bump(session, call.workspace_id)
     before = call_rows(session, call.id)
     _delete_call_rows(session, call.id)
+    _move_groups(session, call, before, [])
+
+
+def _move_groups(session: Session, call: Call, before: list[tuple], after: list[tuple]) -> None:
+    """The totals and day buckets of the groups a call is or was in, moved by its change."""
     move_totals(session=session, workspace_id=call.workspace_id, call_id=call.id,
-                before=before, after=[])
+                before=before, after=after)
+    move_days(session=session, workspace_id=call.workspace_id, before=before, after=after)
 
 
 def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
@@ -68,7 +74,8 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str) -> None:
     facts = {row[0]: _facts_of(*row[1:]) for row in calls}
     _insert_rollups(session, workspace_id, counts, facts)
     rebuild_totals(session=session, workspace_id=workspace_id, kind=kind)
-    _refresh_statistics(session, "feed_rollup", "feed_total")
+    rebuild_days(session=session, workspace_id=workspace_id, kind=kind)
+    _refresh_statistics(session, "feed_rollup", "feed_total", "feed_day")
 
 
 def _refresh_statistics(session: Session, *tables: str) -> None:

@@ -20,12 +20,22 @@ from sqlmodel import Session, select
 from app.db import alembic_config, migrate
 from app.services import rollups
 from app.services.feed import FeedFilters
+from app.services.feed_days import rebuild_days
 from app.services.feed_stats import weekly_mentions
 from app.services.feed_totals import TOTALS, rebuild_totals
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
 from app.web.sparkline import WEEKS, weekly_counts
-from models import Call, Cluster, ClusterMember, FeedTotal, Mention, Utterance, Workspace
+from models import (
+    Call,
+    Cluster,
+    ClusterMember,
+    FeedDay,
+    FeedTotal,
+    Mention,
+    Utterance,
+    Workspace,
+)
 from pipelines.rank import recency_sum
 from tests.app.feed_reference import reference_feed_page
 
@@ -254,26 +264,41 @@ def _kept(session: Session, workspace_id: int) -> dict[tuple, tuple]:
     return kept
 
 
+def _days(session: Session, workspace_id: int) -> dict[tuple, tuple]:
+    """Every feed_day row of the workspace, by group and day."""
+    rows = session.exec(select(FeedDay).where(FeedDay.workspace_id == workspace_id)).all()
+    days = {}
+    for d in rows:
+        key = (d.kind, d.cluster_id, d.category, d.day)
+        assert key not in days, f"two rows for {key}"
+        days[key] = (d.mentions, d.confident, d.recency_weight)
+    return days
+
+
 def _assert_kept_equals_recount(session: Session, workspace_id: int, step: str) -> None:
-    kept = _kept(session, workspace_id)
+    """feed_total and feed_day, moved by each change, equal a count afresh."""
+    kept, days = _kept(session, workspace_id), _days(session, workspace_id)
     with session.begin_nested() as savepoint:
         for kind in KINDS:
             rebuild_totals(session=session, workspace_id=workspace_id, kind=kind)
-        recount = _kept(session, workspace_id)
+            rebuild_days(session=session, workspace_id=workspace_id, kind=kind)
+        recount, recount_days = _kept(session, workspace_id), _days(session, workspace_id)
         savepoint.rollback()
     assert kept.keys() == recount.keys(), step
-    for key, values in recount.items():
-        assert kept[key][:-1] == values[:-1], f"{step}: {key}"
+    assert days.keys() == recount_days.keys(), step
+    for key, values in [*recount.items(), *recount_days.items()]:
+        moved = kept[key] if key in kept else days[key]
+        assert moved[:-1] == values[:-1], f"{step}: {key}"
         # stored weights grow with time (pipelines/rank.py): compared as the recency they make
-        assert recency_sum(kept[key][-1], 0, now=NOW) == pytest.approx(
+        assert recency_sum(moved[-1], 0, now=NOW) == pytest.approx(
             recency_sum(values[-1], 0, now=NOW), rel=1e-9, abs=1e-9), f"{step}: {key}"
 
 
 @pytest.mark.parametrize("seed", [21, 22, 23, 24])
 def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
     """Calls move between themes and categories, change account, outcome and date (some after
-    `now`), gain and lose mentions, are cleared and refreshed again unchanged: feed_total,
-    moved by each call's part, must equal a recount after every step."""
+    `now`), gain and lose mentions, are cleared and refreshed again unchanged: feed_total and
+    the day buckets, moved by each call's part, must equal a recount after every step."""
     rng = random.Random(seed)
     with Session(engine) as session:
         ws, calls, clusters = _summarised(session, rng, f"kept-{seed}", rng.randrange(8, 16))
@@ -364,3 +389,90 @@ def test_upgrading_from_0001_counts_the_feeds_a_database_already_summarises(engi
     migrate(engine)
     with Session(engine) as session:
         assert _kept(session, ws.id) == counted
+
+
+def test_upgrading_from_0002_sums_the_days_a_database_already_summarises(engine):
+    """Revision 0003 brings the day buckets to databases that hold summaries without them."""
+    rng = random.Random(12)
+    with Session(engine) as session:
+        ws, _, _ = _summarised(session, rng, "before-0003", 20)
+        summed = _days(session, ws.id)
+    assert summed
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")  # feed_day gone, summaries kept
+    migrate(engine)
+    with Session(engine) as session:
+        assert _days(session, ws.id) == summed
+
+
+def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
+    """A theme whose 60 most representative members say the same thing: its quotes are read
+    past the first window until they hold enough wordings, its unsure members' too, and equal
+    the row-by-row feed's, for each number of quotes asked."""
+    rng = random.Random(3)
+    with Session(engine) as session:
+        ws = get_or_create_workspace(session=session, name="deep")
+        call = _calls(session, rng, ws.id, 1)[0]
+        theme = Cluster(workspace_id=ws.id, kind="objection", label="price", category="price",
+                        keywords=["k"])
+        utt = Utterance(workspace_id=ws.id, call_id=call.id, idx=0, speaker="Jo", text="...")
+        session.add_all([theme, utt])
+        session.flush()
+        for i in range(80):
+            repeated = i < 60
+            mention = Mention(workspace_id=ws.id, call_id=call.id, utterance_id=utt.id,
+                              kind="objection", category="price",
+                              confidence=0.95 if i < 70 else 0.3,
+                              text=WORDINGS[0] if repeated else f"{WORDINGS[i % 8]} {i}",
+                              start_char=0, end_char=3, speaker="Jo", embedding=b"\x00" * 8)
+            session.add(mention)
+            session.flush()
+            session.add(ClusterMember(mention_id=mention.id, cluster_id=theme.id,
+                                      workspace_id=ws.id, similarity=0.9 if repeated else 0.5))
+        session.flush()
+        rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
+        session.commit()
+        for quotes in (5, 20, 50):
+            args = {"session": session, "workspace_id": ws.id, "kind": "objections",
+                    "filters": FeedFilters(), "sort": "score", "limit": 20, "quotes": quotes,
+                    "cursor": None, "themes": 10, "now": NOW}
+            got = feed_page(**args).model_dump()
+            assert got == reference_feed_page(**args).model_dump(), quotes
+            assert len(got["items"][0]["quotes"]) == min(quotes, 21)
+
+
+@pytest.mark.parametrize("now", [NOW.replace(hour=0), NOW.replace(hour=0) - timedelta(microseconds=1),
+                                 NOW + timedelta(hours=11, minutes=59)])
+def test_windows_and_weeks_from_day_buckets_hold_at_any_time_of_day(engine, now):
+    """Calls dated exactly on a window's or a week's edge, and a microsecond either side: the
+    feed and the sparklines read from day buckets equal the row-by-row ones, whatever the time
+    of day `now` falls at."""
+    rng = random.Random(17)
+    with Session(engine) as session:
+        edges = [now - timedelta(days=days) for days in (0, 30, 60, *range(7, 85, 7))]
+        ws, calls, clusters = _summarised(session, rng, "edges", 3 * len(edges))
+        for i, call in enumerate(calls):  # each edge: a call before it, one on it, one after
+            call.started_at = edges[i % len(edges)] + timedelta(microseconds=i // len(edges) - 1)
+            session.add(call)
+            for mention in session.exec(select(Mention).where(Mention.call_id == call.id)):
+                mention.confidence = 0.95  # counted, so that a window's edge tells
+                session.add(mention)
+            rollups.refresh_call(session=session, call=call)
+        session.commit()
+        for kind in KINDS:
+            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
+                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 0,
+                    "cursor": None, "themes": 10, "now": now}
+            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+            assert got == expected, "\n".join(_differences(got, expected))
+        ids = [c.id for c in clusters["objection"]]
+        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
+                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+        rows = session.exec(select(ClusterMember.cluster_id, Call)
+                            .join(Mention, Mention.id == ClusterMember.mention_id)
+                            .join(Call, Call.id == Mention.call_id)
+                            .where(Mention.kind == "objection")).all()
+    for cid in ids:
+        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
+                 if member == cid]
+        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
