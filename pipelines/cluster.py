@@ -479,7 +479,7 @@ def _best_linkage_cut(X: np.ndarray, config: ClusterConfig) -> np.ndarray:
 
 def linkage_cuts(config: ClusterConfig) -> list[float]:
     """Mean cosines at which the average linkage is cut, strictest first (LINKAGE_CUT_STEP)."""
-    steps = int(round((config.assign_threshold - STRAY_COSINE) / LINKAGE_CUT_STEP))
+    steps = round((config.assign_threshold - STRAY_COSINE) / LINKAGE_CUT_STEP)
     return [round(config.assign_threshold - i * LINKAGE_CUT_STEP, 6) for i in range(steps + 1)]
 
 
