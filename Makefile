@@ -78,6 +78,8 @@ bench-cluster: install
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/banking77/train.csv
 	$(BIN)/python benchmarks/cluster_eval.py --input ../shared/eval/dstc11-banking/utterances.jsonl --text-field utterance --label-field intent
 	$(BIN)/python -m benchmarks.cluster_shapes
+	$(BIN)/python -m benchmarks.cluster_small
+	$(BIN)/python -m benchmarks.themes_categories
 
 # after `make run` (or `verbatim demo --no-serve`) filled ./verbatim.db
 bench-demo-themes: install

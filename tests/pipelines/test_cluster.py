@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from pipelines.cluster import (
+    STRAY_COSINE,
     ClusterConfig,
     adopt_noise,
     assign_to_centroids,
@@ -14,6 +15,7 @@ from pipelines.cluster import (
     canonical_order,
     cluster_embeddings,
     hdbscan_sizes,
+    linkage_cuts,
     merge_near_duplicates,
     size_candidates,
 )
@@ -275,3 +277,21 @@ def test_from_a_thousand_rows_the_fewest_clusters_nearly_as_well_separated_win()
     assert best_candidate(scores, clusters, n=500) == 0
     # nothing separated (fewer than two clusters everywhere): the first candidate
     assert best_candidate([-1.0, -1.0], [1, 0], n=3080) == 0
+
+
+def test_a_small_set_finds_themes_looser_than_the_adoption_threshold():
+    # two themes of six freely worded quotes (pairwise cosine 0.4, under the 0.5 a noise row
+    # needs to be adopted) and six unrelated rows: under 30 rows an average linkage decides, cut
+    # where its groups are best separated rather than at 0.5 only
+    rng = np.random.default_rng(11)
+    X = np.vstack([_spread(0.4, 6, 0), _spread(0.4, 6, 100), random_directions(6, rng)])
+    labels = cluster_embeddings(X, PCA).labels
+    assert sorted(labels[:12].tolist()) == [0] * 6 + [1] * 6
+    assert labels[0] != labels[6]
+    assert (labels[12:] == -1).all()
+
+
+def test_linkage_cuts_run_from_the_adoption_threshold_down_to_the_stray_cosine():
+    cuts = linkage_cuts(ClusterConfig())
+    assert cuts[0] == ClusterConfig().assign_threshold and cuts[-1] == STRAY_COSINE
+    assert cuts == sorted(cuts, reverse=True)

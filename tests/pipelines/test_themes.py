@@ -46,6 +46,15 @@ def test_a_theme_spans_two_categories_when_its_members_do():
     assert result.n_clusters == 1 and (result.labels == 0).all()
 
 
+def test_a_mention_filed_under_another_category_joins_its_theme():
+    # the extractor put one price objection under timing, where nothing else says it
+    rng = np.random.default_rng(4)
+    center, far = random_directions(2, rng)
+    X = np.vstack([around(center, 13, 0.3, rng), far[None, :]])
+    result = find_themes(X, ["price"] * 12 + ["timing"] * 2, list(range(14)), PCA)
+    assert (result.labels[:13] == 0).all() and result.labels[13] == -1
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_order_of_rows_does_not_matter(seed):
     rng = np.random.default_rng(3)
