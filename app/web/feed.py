@@ -24,7 +24,7 @@ from app.services.jobs import get_job
 from app.web.auth import safe_next
 from app.web.deps import CsrfDep, PageWorkspaceDep
 from app.web.facets import Progress, facets, progress
-from app.web.filters import KIND_TABS, OUTCOMES, SORTS, FeedQuery, presets
+from app.web.filters import KIND_TABS, OUTCOMES, SORTS, FeedQuery, feed_query, presets
 from app.web.quotes import QuoteView, quote_views
 from app.web.routing import PageRoute
 from app.web.sparkline import WEEKS, sparkline_svg
@@ -164,7 +164,7 @@ def render_page(request: Request, *, query: FeedQuery, view: FeedView, progress:
     """The page around a view: what belongs to the reader's session is rendered here, and the
     view's bytes (hundreds of KB for a large workspace) are spliced in, never re-rendered."""
     if job is None and view.has_sections:
-        shell = page_shell(query, progress, request.state.workspace.name, request.url.path)
+        shell = page_shell(query, progress, request.state.workspace.name, request.scope["path"])
         return HTMLResponse(shell.fill(csrf_token(request), view.body))
     return HTMLResponse(full_page(request, query=query, view=view, progress=progress, job=job))
 
@@ -214,7 +214,7 @@ class _Named:
 @router.get("/", response_class=HTMLResponse)
 def feed_page(request: Request, session: SessionDep, workspace: PageWorkspaceDep,
               cache: FeedCacheDep) -> Response:
-    query = FeedQuery.from_params(request.query_params)
+    query = feed_query(request.scope["query_string"])
     now = utcnow()
     view = cache.get_or_compute(
         view_key(workspace.id, workspace.feed_version, query, now),

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.web.feed import render_page, view_key
-from app.web.filters import FeedQuery
+from app.web.filters import feed_query
 from app.web.routing import SECURITY_HEADERS
 from models.base import utcnow
 
@@ -57,7 +57,7 @@ def _hit(request: Request) -> Response | None:
     if found is None:
         return None
     workspace_id, feed_version, name = found
-    query = FeedQuery.from_params(request.query_params)
+    query = feed_query(request.scope["query_string"])
     view = request.app.state.feed_cache.peek(view_key(workspace_id, feed_version, query, utcnow()))
     if view is None or not view.has_sections:
         return None
