@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from benchmarks.feed_load import _drive
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -37,10 +39,17 @@ def _run(answer: bytes | None, clients: int = 2, seconds: float = 0.3) -> tuple[
     return asyncio.run(main())
 
 
-def test_whole_answers_are_counted_without_errors():
-    latencies, errors = _run(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789")
-    assert len(latencies) > 20 and errors == []
+@pytest.mark.parametrize("size", [10, 600_000])  # a head split across reads; many reads
+def test_whole_answers_are_counted_without_errors(size):
+    latencies, errors = _run(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
+                             + b"x" * size)
+    assert len(latencies) > 10 and errors == []
     assert min(latencies) >= 0.001  # each waited for its second piece
+
+
+def test_bytes_beyond_the_announced_length_are_an_error():
+    latencies, errors = _run(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}{}")
+    assert len(latencies) == 2 and errors == [200, 200]
 
 
 def test_other_statuses_are_errors():
