@@ -2,9 +2,10 @@
 
 It sits inside the session middleware, so the reader's session (and its cookie) is handled as
 for any page. A hit costs one indexed query (the session's key, still valid, and its workspace's
-feed version) and the shell's render around the cached view (app/web/feed.py). A signed-out
-reader, a revoked key, a view not cached at this version, an empty feed (whose counts are read
-afresh) or a rebuild's progress (?job=) go down the normal route.
+feed version) and two splices into a shell rendered once per query: the reader's CSRF token
+and the cached view (app/web/feed.py). A signed-out reader, a revoked key, a view not cached at
+this version, an empty feed (whose counts are read afresh) or a rebuild's progress (?job=) go
+down the normal route.
 """
 
 from __future__ import annotations
