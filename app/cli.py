@@ -25,8 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="verbatim", description=__doc__)
     sub = p.add_subparsers(required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="serve the API (with the worker thread)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    _serving_options(serve)
     serve.set_defaults(func=_serve)
     worker = sub.add_parser("worker", help="process queued jobs in this process (on "
                             "PostgreSQL: a procrastinate worker; run as many as you like)")
@@ -56,11 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--workspace", default="demo")
     rebuild.set_defaults(func=_rebuild)
     demo = sub.add_parser("demo", help="load the demo transcripts, process them, then serve")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    _serving_options(demo)
     demo.add_argument("--no-serve", action="store_true")
     demo.set_defaults(func=_demo)
     return p
+
+
+def _serving_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    # a line per request cost a cached feed answer a fifth of its CPU; /metrics counts requests
+    parser.add_argument("--access-log", action="store_true",
+                        help="log every request (uvicorn's access log; off by default)")
 
 
 def _engine(settings: Settings):
@@ -78,7 +84,8 @@ def _serve(args: argparse.Namespace, models=None) -> int:
 
     app = create_app(Settings.from_env(), models=models)
     print(f"verbatim serving at http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                access_log=args.access_log)
     return 0
 
 

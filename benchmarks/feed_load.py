@@ -4,8 +4,12 @@
         [--database postgresql://...]   # default: a SQLite file under benchmarks/.cache
 
 Prints, per target (API feed plain, API feed filtered, the web feed page), one line:
-    feed_load TARGET clients=C p50=… p95=… p99=… rps=… errors=… rss_mb=…
-latencies in milliseconds, rss_mb the server's peak resident memory while that target ran.
+    feed_load TARGET clients=C p50=… p95=… p99=… rps=… errors=… rss_mb=… server_cpu_us=…
+    client_cpu_us=…
+latencies in milliseconds, rss_mb the server's peak resident memory while that target ran
+(summed over its processes), then the CPU time (user and system) per answer of the server and
+of this load generator: on a shared machine the latencies move with everything else running,
+the CPU per answer much less.
 
 The workspace. Objection quotes are the 1,487 labelled ones of benchmarks/data/labelled (with
 their categories), each in four wordings (a filler before or after it); every wording is embedded
@@ -31,6 +35,7 @@ import json
 import os
 import random
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -277,7 +282,8 @@ def page_cookie(port: int, key: str) -> str:
 
 
 class RssPeak:
-    """The server's peak resident memory, sampled every 50 ms while a target runs."""
+    """The server's peak resident memory (summed over its processes), sampled every 50 ms while
+    a target runs."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_kb, self._stop = pid, 0, threading.Event()
@@ -293,46 +299,132 @@ class RssPeak:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, _rss_kb(self.pid))
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _processes(self.pid)))
             self._stop.wait(0.05)
 
 
+def _processes(pid: int) -> list[int]:
+    """A process and its descendants (the server's workers, when it has some)."""
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        try:
+            todo += map(int, Path(f"/proc/{found[-1]}/task/{found[-1]}/children").read_text()
+                        .split())
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
 def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
-async def _client(port: int, request: bytes, until: float, latencies: list[float],
-                  errors: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while time.perf_counter() < until:
-            start = time.perf_counter()
-            writer.write(request)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - start)
-            if status != 200:
-                errors.append(status)
-    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-        errors.append(-1)
-    finally:
-        writer.close()
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its descendants so far."""
+    total = 0
+    for p in _processes(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Client(asyncio.Protocol):
+    """One keep-alive connection that sends its next request once the last answer is read whole.
+
+    Lean on purpose (a protocol, not a stream reader read a line at a time): on a machine of
+    two cores the load generator's own CPU is taken from the server's. An answer counts once every byte its
+    Content-Length announces has arrived; one that is not a 200, that cannot be framed (no
+    Content-Length) or that carries bytes beyond it is an error, as is a connection lost
+    before its answer.
+    """
+
+    def __init__(self, request: bytes, until: float, latencies: list[float],
+                 errors: list[int]) -> None:
+        self.request, self.until, self.latencies, self.errors = request, until, latencies, errors
+        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.buffer = bytearray()
+        self.expected: int | None = None  # the whole answer's size, once its head is read
+        self.status = 0
+        self.started = 0.0
+        self.hung_up = False  # by this client, after its last answer or a broken one
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._send()
+
+    def _send(self) -> None:
+        self.started = time.perf_counter()
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.expected is None and not self._read_head():
+            return
+        if len(self.buffer) < self.expected:
+            return
+        self.latencies.append(time.perf_counter() - self.started)
+        framed = self.status > 0 and len(self.buffer) == self.expected
+        if self.status != 200 or not framed:
+            self.errors.append(self.status)
+        self.buffer.clear()
+        self.expected = None
+        if framed and time.perf_counter() < self.until:
+            self._send()
+        else:
+            self.hung_up = True
+            self.transport.close()
+
+    def _read_head(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = bytes(self.buffer[:end]).lower()
+        self.status = int(head[9:12])  # "http/1.1 200 ok"
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0 and self.status not in (204, 304):  # no way to tell the whole answer came
+            self.status = -1
+        line_end = head.find(b"\r\n", at + 2)
+        length = 0 if at < 0 else int(head[at + 17:line_end if line_end >= 0 else None])
+        self.expected = end + 4 + length
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.hung_up:
+            self.errors.append(-1)  # the server (or a broken answer) closed it first
+        self.done.set_result(None)
 
 
 async def _drive(port: int, request: bytes, clients: int, seconds: float) -> tuple[list, list]:
     latencies: list[float] = []
     errors: list[int] = []
     until = time.perf_counter() + seconds
-    await asyncio.gather(*(_client(port, request, until, latencies, errors)
-                           for _ in range(clients)))
+    loop = asyncio.get_running_loop()
+    connections = []
+    for _ in range(clients):
+        try:
+            _, client = await loop.create_connection(
+                lambda: _Client(request, until, latencies, errors), "127.0.0.1", port)
+        except OSError:
+            errors.append(-1)
+            continue
+        connections.append(client)
+    await asyncio.gather(*(c.done for c in connections))
     return latencies, errors
 
 
@@ -342,17 +434,21 @@ def run_target(name: str, port: int, path: str, headers: dict[str, str], clients
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode()
     asyncio.run(_drive(port, request, 2, 2.0))  # warm: first answers, caches, connections
     with RssPeak(pid) as rss:
-        started = time.perf_counter()
+        started, server_cpu, own_cpu = time.perf_counter(), _cpu_seconds(pid), _own_cpu_seconds()
         latencies, errors = asyncio.run(_drive(port, request, clients, seconds))
         elapsed = time.perf_counter() - started
+        server_cpu, own_cpu = _cpu_seconds(pid) - server_cpu, _own_cpu_seconds() - own_cpu
     ms = sorted(x * 1000 for x in latencies) or [float("nan")]
+    per_request = 1e6 / max(1, len(latencies))
 
     def pct(q: float) -> float:
         return ms[min(len(ms) - 1, int(q * len(ms)))]
 
     return (f"feed_load {name} clients={clients} p50={statistics.median(ms):.1f} "
             f"p95={pct(0.95):.1f} p99={pct(0.99):.1f} rps={len(latencies) / elapsed:.1f} "
-            f"errors={len(errors)} rss_mb={rss.peak_kb / 1024:.0f}")
+            f"errors={len(errors)} rss_mb={rss.peak_kb / 1024:.0f} "
+            f"server_cpu_us={server_cpu * per_request:.0f} "
+            f"client_cpu_us={own_cpu * per_request:.0f}")
 
 
 def free_port() -> int:

@@ -2,9 +2,10 @@
 
 It sits inside the session middleware, so the reader's session (and its cookie) is handled as
 for any page. A hit costs one indexed query (the session's key, still valid, and its workspace's
-feed version) and the shell's render around the cached view (app/web/feed.py). A signed-out
-reader, a revoked key, a view not cached at this version, an empty feed (whose counts are read
-afresh) or a rebuild's progress (?job=) go down the normal route.
+feed version) and two splices into a shell rendered once per query: the reader's CSRF token
+and the cached view (app/web/feed.py). A signed-out reader, a revoked key, a view not cached at
+this version, an empty feed (whose counts are read afresh) or a rebuild's progress (?job=) go
+down the normal route.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.web.feed import render_page, view_key
-from app.web.filters import FeedQuery
+from app.web.filters import feed_query
 from app.web.routing import SECURITY_HEADERS
 from models.base import utcnow
 
@@ -57,7 +58,7 @@ def _hit(request: Request) -> Response | None:
     if found is None:
         return None
     workspace_id, feed_version, name = found
-    query = FeedQuery.from_params(request.query_params)
+    query = feed_query(request.scope["query_string"])
     view = request.app.state.feed_cache.peek(view_key(workspace_id, feed_version, query, utcnow()))
     if view is None or not view.has_sections:
         return None

@@ -9,13 +9,18 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from starlette.requests import Request
 
 from app.db import session_scope
 from app.services import rollups
 from app.services.keys import revoke_key
 from app.web import facets
 from app.web.deps import page_workspace
+from app.web.feed import feed_view, full_page, page_shell
+from app.web.feed_hits import SignedIn
+from app.web.filters import FeedQuery
 from models import ApiKey, Call, Cluster
+from models.base import utcnow
 from tests.app.factories import transcript
 from tests.app.test_feed_hits import _fill, _until
 
@@ -124,6 +129,24 @@ def test_a_revoked_key_signs_the_page_out_at_once(api):
         assert reader.get("/").status_code == 303
     assert _until(lambda: reader.get("/").status_code == 303)
     assert reader.get("/").headers["location"].startswith("/login")
+
+
+def test_a_kept_shell_is_the_templates_own_render(api):
+    """The shell rendered once per query is byte for byte what the template renders for each
+    request, the reader's token (escaped) in both forms."""
+    _fill(api)
+    query = FeedQuery(outcome="lost", sort="mentions")
+    with Session(api.client.app.state.engine) as session:
+        view = feed_view(session=session, workspace_id=api.workspace_id, query=query,
+                         now=utcnow())
+    assert view.has_sections
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"",
+                       "headers": [], "app": api.client.app, "session": {"csrf": 'a"<&b'},
+                       "state": {"workspace": SignedIn(id=api.workspace_id, name="acme & co")}})
+    expected = full_page(request, query=query, view=view, progress=view.progress, job=None)
+    kept = page_shell(query, view.progress, "acme & co", "/").fill('a"<&b', view.body)
+    assert kept == expected
+    assert expected.count(b'value="a&#34;&lt;&amp;b"') == 2  # the rebuild and sign-out forms
 
 
 def _accounts_offered(html: str) -> list[str]:
