@@ -184,4 +184,9 @@ def _session(path: Path, threads: int | None) -> Any:
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # keep its start-up notices out of our logs
+    # Idle pool threads sleep instead of spinning for the next batch. A call's sentences make
+    # many small batches, and between them a spinning thread burned the core that spaCy, the
+    # API or another worker needed: on the busy 2-core machine the demo calls' segments took
+    # 16.9 CPU-s to encode spinning, 8.8 without (benchmarks/pipeline_floor_output.txt).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -15,6 +15,7 @@ from spacy.tokens import Doc, Span
 
 # Imported for its @Language.factory registration (it imports the cue ruler's in turn).
 import pipelines.extraction.step3_polarity  # noqa: F401
+from pipelines.blas import one_blas_thread
 from pipelines.embed import Embedder
 from pipelines.extraction.key_phrases import key_phrases
 from pipelines.extraction.prototypes import PrototypeIndex, Similarities
@@ -118,9 +119,10 @@ class Extractor:
         if len(contexts) != len(texts):
             raise ValueError("contexts must have one entry per text")
         results: list[list[ScoredSegment]] = []
-        for start in range(0, len(texts), self.batch_size):
-            end = start + self.batch_size
-            results += self._score_batch(list(texts[start:end]), contexts[start:end])
+        with one_blas_thread:
+            for start in range(0, len(texts), self.batch_size):
+                end = start + self.batch_size
+                results += self._score_batch(list(texts[start:end]), contexts[start:end])
         return results
 
     def mention(self, scored: ScoredSegment) -> ExtractedMention | None:

@@ -128,6 +128,12 @@ def test_onnx_vector_does_not_depend_on_its_batch(onnx_root):
 
 
 @pytest.mark.slow
+def test_onnx_pool_threads_sleep_between_batches(onnx_embedder):
+    options = onnx_embedder._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+@pytest.mark.slow
 def test_export_refuses_a_model_that_drifts(tmp_path):
     source = sentence_model_path()
     broken = onnx_export.load_transformer(source)
