@@ -1,0 +1,123 @@
+"""Review probes: day buckets against the row-by-row feed at dates the other tests skip."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.services import rollups
+from app.services.feed import FeedFilters
+from app.services.feed_stats import weekly_mentions
+from app.services.feed_view import feed_page
+from app.web.sparkline import WEEKS, weekly_counts
+from models import Call, ClusterMember, Mention
+from tests.app.feed_reference import reference_feed_page
+from tests.app.test_feed_rollups import (
+    KINDS,
+    _assert_kept_equals_recount,
+    _differences,
+    _summarised,
+)
+
+
+@pytest.mark.parametrize("now", [datetime(1970, 1, 20, 7, 30, tzinfo=UTC),
+                                 datetime(1970, 2, 10, 0, 0, tzinfo=UTC)])
+def test_days_before_1970(engine, now):
+    rng = random.Random(5)
+    with Session(engine) as session:
+        ws, calls, clusters = _summarised(session, rng, "old", 40)
+        for call in calls:
+            call.started_at = now - timedelta(days=rng.uniform(-3, 95), seconds=rng.randrange(86400))
+            session.add(call)
+            for mention in session.exec(select(Mention).where(Mention.call_id == call.id)):
+                mention.confidence = 0.95
+                session.add(mention)
+            rollups.refresh_call(session=session, call=call)
+        session.commit()
+        _assert_kept_equals_recount(session, ws.id, "old")
+        for kind in KINDS:
+            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
+                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 2,
+                    "cursor": None, "themes": 10, "now": now}
+            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+            assert got == expected, "\n".join(_differences(got, expected))
+        ids = [c.id for c in clusters["objection"]]
+        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
+                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+        rows = session.exec(select(ClusterMember.cluster_id, Call)
+                            .join(Mention, Mention.id == ClusterMember.mention_id)
+                            .join(Call, Call.id == Mention.call_id)
+                            .where(Mention.kind == "objection")).all()
+    for cid in ids:
+        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
+                 if member == cid]
+        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
+
+
+def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
+    from app.services.feed_stats import feed_groups
+
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind="objection",
+                         filters=FeedFilters(), now=now)
+    return {t.cluster.id: t.stats.score.recent for g in groups for t in g.themes}
+
+
+def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
+    """A call moves from a day read from its bucket to today (read from rows) and commits
+    between the two reads: the feed must count it in one place, not in both."""
+    from sqlalchemy import event
+
+    from tests.app.test_feed_rollups import NOW
+
+    rng = random.Random(8)
+    with Session(engine) as session:
+        ws, calls, clusters = _summarised(session, rng, "race", 20)
+        moved = None
+        for call in calls:
+            themed = session.exec(select(Mention).join(ClusterMember,
+                                  ClusterMember.mention_id == Mention.id)
+                                  .where(Mention.call_id == call.id,
+                                         Mention.kind == "objection")).all()
+            if themed:
+                moved = call
+                for mention in themed:
+                    mention.confidence = 0.95
+                    session.add(mention)
+                break
+        assert moved is not None
+        moved.started_at = NOW - timedelta(days=10)
+        session.add(moved)
+        rollups.refresh_call(session=session, call=moved)
+        session.commit()
+        before = _recent(session, ws.id, NOW)
+        moved_id = moved.id
+
+    state = {"armed": False, "done": False}
+
+    def move_between_reads(_conn, _cursor, statement, *_args):
+        if state["done"]:
+            return
+        if "FROM feed_day" in statement:
+            state["armed"] = True
+        elif state["armed"] and "FROM feed_rollup" in statement:
+            state["done"] = True
+            with Session(engine) as writer:
+                call = writer.get(Call, moved_id)
+                call.started_at = NOW - timedelta(hours=1)
+                writer.add(call)
+                rollups.refresh_call(session=writer, call=call)
+                writer.commit()
+
+    event.listen(engine, "before_cursor_execute", move_between_reads)
+    try:
+        with Session(engine) as reader:
+            got = _recent(reader, ws.id, NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", move_between_reads)
+    assert state["done"]
+    with Session(engine) as session:
+        after = _recent(session, ws.id, NOW)
+    assert got in (before, after), (got, before, after)
