@@ -66,8 +66,8 @@ def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
 
 
 def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
-    """A call moves from a day read from its bucket to today (read from rows) and commits
-    between the two reads: the feed must count it in one place, not in both."""
+    """A call moves from a day read from its bucket to today (read from rows), committed just
+    after the buckets are read: the feed must count it in one place, not in both."""
     from sqlalchemy import event
 
     from tests.app.test_feed_rollups import NOW
@@ -95,14 +95,10 @@ def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
         before = _recent(session, ws.id, NOW)
         moved_id = moved.id
 
-    state = {"armed": False, "done": False}
+    state = {"done": False}
 
     def move_between_reads(_conn, _cursor, statement, *_args):
-        if state["done"]:
-            return
-        if "FROM feed_day" in statement:
-            state["armed"] = True
-        elif state["armed"] and "FROM feed_rollup" in statement:
+        if not state["done"] and "FROM feed_day" in statement:
             state["done"] = True
             with Session(engine) as writer:
                 call = writer.get(Call, moved_id)
@@ -111,12 +107,12 @@ def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
                 rollups.refresh_call(session=writer, call=call)
                 writer.commit()
 
-    event.listen(engine, "before_cursor_execute", move_between_reads)
+    event.listen(engine, "after_cursor_execute", move_between_reads)
     try:
         with Session(engine) as reader:
             got = _recent(reader, ws.id, NOW)
     finally:
-        event.remove(engine, "before_cursor_execute", move_between_reads)
+        event.remove(engine, "after_cursor_execute", move_between_reads)
     assert state["done"]
     with Session(engine) as session:
         after = _recent(session, ws.id, NOW)
