@@ -65,16 +65,17 @@ def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
     return {t.cluster.id: t.stats.score.recent for g in groups for t in g.themes}
 
 
-def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
-    """A call moves from a day read from its bucket to today (read from rows), committed just
-    after the buckets are read: the feed must count it in one place, not in both."""
+def _moved_while_read(engine, read):
+    """`read` before, during and after a call with confident objection themes moves from ten
+    days back (its day read from a bucket) to an hour back (today: read from rows), the move
+    committed just after the buckets are read."""
     from sqlalchemy import event
 
     from tests.app.test_feed_rollups import NOW
 
     rng = random.Random(8)
     with Session(engine) as session:
-        ws, calls, clusters = _summarised(session, rng, "race", 20)
+        ws, calls, _ = _summarised(session, rng, "race", 20)
         moved = None
         for call in calls:
             themed = session.exec(select(Mention).join(ClusterMember,
@@ -92,7 +93,7 @@ def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
         session.add(moved)
         rollups.refresh_call(session=session, call=moved)
         session.commit()
-        before = _recent(session, ws.id, NOW)
+        before = read(session, ws.id, NOW)
         moved_id = moved.id
 
     state = {"done": False}
@@ -110,10 +111,29 @@ def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
     event.listen(engine, "after_cursor_execute", move_between_reads)
     try:
         with Session(engine) as reader:
-            got = _recent(reader, ws.id, NOW)
+            during = read(reader, ws.id, NOW)
     finally:
         event.remove(engine, "after_cursor_execute", move_between_reads)
     assert state["done"]
     with Session(engine) as session:
-        after = _recent(session, ws.id, NOW)
-    assert got in (before, after), (got, before, after)
+        after = read(session, ws.id, NOW)
+    return before, during, after
+
+
+def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
+    """A theme's 30-day count read while a call moves between a bucket's day and an edge day
+    counts the call in one place, not in both."""
+    before, during, after = _moved_while_read(engine, _recent)
+    assert during in (before, after), (during, before, after)
+
+
+def _weeks(session: Session, workspace_id: int, now: datetime) -> dict:
+    ids = list(session.exec(select(ClusterMember.cluster_id).distinct()))
+    return weekly_mentions(session=session, workspace_id=workspace_id, kind="objection",
+                           filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+
+
+def test_a_call_committed_while_the_sparklines_are_read_is_counted_once(engine):
+    """The sparklines likewise."""
+    before, during, after = _moved_while_read(engine, _weeks)
+    assert during in (before, after), (during, before, after)
