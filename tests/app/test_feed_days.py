@@ -1,4 +1,5 @@
-"""Review probes: day buckets against the row-by-row feed at dates the other tests skip."""
+"""Day buckets (app/services/feed_days.py) against the row-by-row feed: days before 1970, and
+changes committed while a feed is read."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from tests.app.test_feed_rollups import (
 
 @pytest.mark.parametrize("now", [datetime(1970, 1, 20, 7, 30, tzinfo=UTC),
                                  datetime(1970, 2, 10, 0, 0, tzinfo=UTC)])
-def test_days_before_1970(engine, now):
+def test_days_before_1970_equal_the_row_by_row_feed(engine, now):
     rng = random.Random(5)
     with Session(engine) as session:
         ws, calls, clusters = _summarised(session, rng, "old", 40)
