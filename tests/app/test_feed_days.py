@@ -7,17 +7,19 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.services import rollups
 from app.services.feed import FeedFilters
-from app.services.feed_stats import weekly_mentions
+from app.services.feed_stats import feed_groups, weekly_mentions
 from app.services.feed_view import feed_page
 from app.web.sparkline import WEEKS, weekly_counts
 from models import Call, ClusterMember, Mention
 from tests.app.feed_reference import reference_feed_page
 from tests.app.test_feed_rollups import (
     KINDS,
+    NOW,
     _assert_kept_equals_recount,
     _differences,
     _summarised,
@@ -27,6 +29,9 @@ from tests.app.test_feed_rollups import (
 @pytest.mark.parametrize("now", [datetime(1970, 1, 20, 7, 30, tzinfo=UTC),
                                  datetime(1970, 2, 10, 0, 0, tzinfo=UTC)])
 def test_days_before_1970_equal_the_row_by_row_feed(engine, now):
+    """Days before 1970 are negative: moved (Python's floor division) and rebuilt (SQL's
+    truncating one, corrected) they must agree, and windows and weeks read from them must equal
+    the row-by-row ones."""
     rng = random.Random(5)
     with Session(engine) as session:
         ws, calls, clusters = _summarised(session, rng, "old", 40)
@@ -59,8 +64,6 @@ def test_days_before_1970_equal_the_row_by_row_feed(engine, now):
 
 
 def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
-    from app.services.feed_stats import feed_groups
-
     groups = feed_groups(session=session, workspace_id=workspace_id, kind="objection",
                          filters=FeedFilters(), now=now)
     return {t.cluster.id: t.stats.score.recent for g in groups for t in g.themes}
@@ -70,10 +73,6 @@ def _moved_while_read(engine, read):
     """`read` before, during and after a call with confident objection themes moves from ten
     days back (its day read from a bucket) to an hour back (today: read from rows), the move
     committed just after the buckets are read."""
-    from sqlalchemy import event
-
-    from tests.app.test_feed_rollups import NOW
-
     rng = random.Random(8)
     with Session(engine) as session:
         ws, calls, _ = _summarised(session, rng, "race", 20)
