@@ -69,6 +69,46 @@ def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
     return {t.cluster.id: t.stats.score.recent for g in groups for t in g.themes}
 
 
+def _confident_themed_call(session: Session, calls: list[Call]) -> Call:
+    """The first call with objection mentions in a theme, those mentions made confident."""
+    for call in calls:
+        themed = session.exec(select(Mention).join(ClusterMember,
+                              ClusterMember.mention_id == Mention.id)
+                              .where(Mention.call_id == call.id,
+                                     Mention.kind == "objection")).all()
+        if themed:
+            for mention in themed:
+                mention.confidence = 0.95
+                session.add(mention)
+            return call
+    raise AssertionError("no call with a theme")
+
+
+def _read_while_moving(engine, after_reading: str, call_id: int, to: datetime, read):
+    """`read` in a session of its own, the call moved to `to` by another session and committed
+    just after the first statement holding `after_reading` ran."""
+    state = {"done": False}
+
+    def move(_conn, _cursor, statement, *_args):
+        if not state["done"] and after_reading in statement:
+            state["done"] = True
+            with Session(engine) as writer:
+                call = writer.get(Call, call_id)
+                call.started_at = to
+                writer.add(call)
+                rollups.refresh_call(session=writer, call=call)
+                writer.commit()
+
+    event.listen(engine, "after_cursor_execute", move)
+    try:
+        with Session(engine) as reader:
+            answer = read(reader)
+    finally:
+        event.remove(engine, "after_cursor_execute", move)
+    assert state["done"]
+    return answer
+
+
 def _moved_while_read(engine, read):
     """`read` before, during and after a call with confident objection themes moves from ten
     days back (its day read from a bucket) to an hour back (today: read from rows), the move
@@ -76,45 +116,14 @@ def _moved_while_read(engine, read):
     rng = random.Random(8)
     with Session(engine) as session:
         ws, calls, _ = _summarised(session, rng, "race", 20)
-        moved = None
-        for call in calls:
-            themed = session.exec(select(Mention).join(ClusterMember,
-                                  ClusterMember.mention_id == Mention.id)
-                                  .where(Mention.call_id == call.id,
-                                         Mention.kind == "objection")).all()
-            if themed:
-                moved = call
-                for mention in themed:
-                    mention.confidence = 0.95
-                    session.add(mention)
-                break
-        assert moved is not None
+        moved = _confident_themed_call(session, calls)
         moved.started_at = NOW - timedelta(days=10)
         session.add(moved)
         rollups.refresh_call(session=session, call=moved)
         session.commit()
-        before = read(session, ws.id, NOW)
-        moved_id = moved.id
-
-    state = {"done": False}
-
-    def move_between_reads(_conn, _cursor, statement, *_args):
-        if not state["done"] and "FROM feed_day" in statement:
-            state["done"] = True
-            with Session(engine) as writer:
-                call = writer.get(Call, moved_id)
-                call.started_at = NOW - timedelta(hours=1)
-                writer.add(call)
-                rollups.refresh_call(session=writer, call=call)
-                writer.commit()
-
-    event.listen(engine, "after_cursor_execute", move_between_reads)
-    try:
-        with Session(engine) as reader:
-            during = read(reader, ws.id, NOW)
-    finally:
-        event.remove(engine, "after_cursor_execute", move_between_reads)
-    assert state["done"]
+        before, moved_id = read(session, ws.id, NOW), moved.id
+    during = _read_while_moving(engine, "FROM feed_day", moved_id, NOW - timedelta(hours=1),
+                                lambda reader: read(reader, ws.id, NOW))
     with Session(engine) as session:
         after = read(session, ws.id, NOW)
     return before, during, after
@@ -136,4 +145,32 @@ def _weeks(session: Session, workspace_id: int, now: datetime) -> dict:
 def test_a_call_committed_while_the_sparklines_are_read_is_counted_once(engine):
     """The sparklines likewise."""
     before, during, after = _moved_while_read(engine, _weeks)
+    assert during in (before, after), (during, before, after)
+
+
+def _recency(session: Session, workspace_id: int, now: datetime) -> dict:
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind="objection",
+                         filters=FeedFilters(), now=now)
+    return {t.cluster.id: round(t.stats.score.recency, 6) for g in groups for t in g.themes}
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="feed_total and the windows are read by separate "
+                   "statements, outside one snapshot (since 0002): not fixed yet")
+def test_a_call_brought_back_from_years_ahead_while_the_feed_is_read_keeps_recency(engine):
+    """A call dated three years ahead is moved to ten days back just after the kept totals are
+    read: the windows then no longer subtract its huge stored weight from the kept one, and the
+    theme's recency (at most 1) came out near 1e11."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        ws, calls, _ = _summarised(session, rng, "ahead-race", 20)
+        moved = _confident_themed_call(session, calls)
+        moved.started_at = NOW + timedelta(days=3 * 365)
+        session.add(moved)
+        rollups.refresh_call(session=session, call=moved)
+        session.commit()
+        before, moved_id = _recency(session, ws.id, NOW), moved.id
+    during = _read_while_moving(engine, "FROM feed_total", moved_id, NOW - timedelta(days=10),
+                                lambda reader: _recency(reader, ws.id, NOW))
+    with Session(engine) as session:
+        after = _recency(session, ws.id, NOW)
     assert during in (before, after), (during, before, after)
