@@ -24,6 +24,7 @@ from sqlalchemy import (
     insert,
     literal,
     or_,
+    union_all,
     update,
 )
 from sqlmodel import Session, select
@@ -72,26 +73,28 @@ def windows(at: ColumnElement, confident: ColumnElement, now_us: int) -> list:
 def window_sums(*, session: Session, workspace_id: int, kind: str,
                 now_us: int) -> list[tuple]:
     """Per summary group (cluster_id, category): windows' three counts and the weights dated
-    after `now`; a group may come twice (its buckets, its edge days' rows)."""
+    after `now`; a group may come twice (its buckets, its edge days' rows). One statement, so
+    that a call moved between a bucket's day and an edge day by a change committed meanwhile
+    is counted once (two reads would see it in both, or in neither)."""
     edges = edge_days(now_us - n * WINDOW_DAYS * DAY_US for n in range(3))
-    buckets = session.exec(
+    buckets = (
         select(D.cluster_id, D.category, *windows(day_start(), D.confident, now_us),
                func.sum(case((day_start() > now_us, D.recency_weight), else_=0.0)))
         .where(D.workspace_id == workspace_id, D.kind == kind, D.day > edges[0],
                D.day.not_in(edges))
-        .group_by(D.cluster_id, D.category)).all()
-    rows = session.exec(
+        .group_by(D.cluster_id, D.category))
+    rows = (
         select(R.cluster_id, R.category, *windows(R.at_us, R.confident, now_us),
                func.sum(case((R.at_us > now_us, R.recency_weight), else_=0.0)))
         .where(in_days(edges, R.workspace_id == workspace_id, R.kind == kind))
-        .group_by(R.cluster_id, R.category)).all()
-    return [*buckets, *rows]
+        .group_by(R.cluster_id, R.category))
+    return list(session.exec(union_all(buckets, rows)).all())
 
 
 def weekly_sums(*, session: Session, workspace_id: int, kind: str, cluster_ids: list[int],
                 now_us: int, weeks: int) -> list[tuple]:
     """Mentions per theme and week back from `now` (0: the last), over `weeks` weeks; a theme's
-    week may come twice (buckets, edge days' rows)."""
+    week may come twice (buckets, edge days' rows). One statement, as window_sums."""
     week_us = 7 * DAY_US
     edges = edge_days(now_us - n * week_us for n in range(weeks + 1))
 
@@ -99,18 +102,18 @@ def weekly_sums(*, session: Session, workspace_id: int, kind: str, cluster_ids: 
         return ((now_us - at) // week_us).label("week")
 
     bucket_week, row_week = week(day_start()), week(R.at_us)
-    buckets = session.exec(
+    buckets = (
         select(D.cluster_id, bucket_week, func.sum(D.mentions))
         .where(D.cluster_id.in_(cluster_ids), D.day > edges[0],  # type: ignore[union-attr]
                D.day < edges[-1], D.day.not_in(edges))
-        .group_by(D.cluster_id, bucket_week)).all()
-    rows = session.exec(
+        .group_by(D.cluster_id, bucket_week))
+    rows = (
         select(R.cluster_id, row_week, func.sum(R.mentions))
         .where(in_days(edges, R.workspace_id == workspace_id, R.kind == kind),
                R.cluster_id.in_(cluster_ids),  # type: ignore[union-attr]
                R.at_us <= now_us, R.at_us > now_us - weeks * week_us)
-        .group_by(R.cluster_id, row_week)).all()
-    return [*buckets, *rows]
+        .group_by(R.cluster_id, row_week))
+    return list(session.exec(union_all(buckets, rows)).all())
 
 
 def rebuild_days(*, session: Session, workspace_id: int, kind: str) -> None:

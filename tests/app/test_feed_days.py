@@ -1,0 +1,176 @@
+"""Day buckets (app/services/feed_days.py) against the row-by-row feed: days before 1970, and
+changes committed while a feed is read."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from app.services import rollups
+from app.services.feed import FeedFilters
+from app.services.feed_stats import feed_groups, weekly_mentions
+from app.services.feed_view import feed_page
+from app.web.sparkline import WEEKS, weekly_counts
+from models import Call, ClusterMember, Mention
+from tests.app.feed_reference import reference_feed_page
+from tests.app.test_feed_rollups import (
+    KINDS,
+    NOW,
+    _assert_kept_equals_recount,
+    _differences,
+    _summarised,
+)
+
+
+@pytest.mark.parametrize("now", [datetime(1970, 1, 20, 7, 30, tzinfo=UTC),
+                                 datetime(1970, 2, 10, 0, 0, tzinfo=UTC)])
+def test_days_before_1970_equal_the_row_by_row_feed(engine, now):
+    """Days before 1970 are negative: moved (Python's floor division) and rebuilt (SQL's
+    truncating one, corrected) they must agree, and windows and weeks read from them must equal
+    the row-by-row ones."""
+    rng = random.Random(5)
+    with Session(engine) as session:
+        ws, calls, clusters = _summarised(session, rng, "old", 40)
+        for call in calls:
+            call.started_at = now - timedelta(days=rng.uniform(-3, 95), seconds=rng.randrange(86400))
+            session.add(call)
+            for mention in session.exec(select(Mention).where(Mention.call_id == call.id)):
+                mention.confidence = 0.95
+                session.add(mention)
+            rollups.refresh_call(session=session, call=call)
+        session.commit()
+        _assert_kept_equals_recount(session, ws.id, "old")
+        for kind in KINDS:
+            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
+                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 2,
+                    "cursor": None, "themes": 10, "now": now}
+            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+            assert got == expected, "\n".join(_differences(got, expected))
+        ids = [c.id for c in clusters["objection"]]
+        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
+                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+        rows = session.exec(select(ClusterMember.cluster_id, Call)
+                            .join(Mention, Mention.id == ClusterMember.mention_id)
+                            .join(Call, Call.id == Mention.call_id)
+                            .where(Mention.kind == "objection")).all()
+    for cid in ids:
+        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
+                 if member == cid]
+        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
+
+
+def _recent(session: Session, workspace_id: int, now: datetime) -> dict:
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind="objection",
+                         filters=FeedFilters(), now=now)
+    return {t.cluster.id: t.stats.score.recent for g in groups for t in g.themes}
+
+
+def _confident_themed_call(session: Session, calls: list[Call]) -> Call:
+    """The first call with objection mentions in a theme, those mentions made confident."""
+    for call in calls:
+        themed = session.exec(select(Mention).join(ClusterMember,
+                              ClusterMember.mention_id == Mention.id)
+                              .where(Mention.call_id == call.id,
+                                     Mention.kind == "objection")).all()
+        if themed:
+            for mention in themed:
+                mention.confidence = 0.95
+                session.add(mention)
+            return call
+    raise AssertionError("no call with a theme")
+
+
+def _read_while_moving(engine, after_reading: str, call_id: int, to: datetime, read):
+    """`read` in a session of its own, the call moved to `to` by another session and committed
+    just after the first statement holding `after_reading` ran."""
+    state = {"done": False}
+
+    def move(_conn, _cursor, statement, *_args):
+        if not state["done"] and after_reading in statement:
+            state["done"] = True
+            with Session(engine) as writer:
+                call = writer.get(Call, call_id)
+                call.started_at = to
+                writer.add(call)
+                rollups.refresh_call(session=writer, call=call)
+                writer.commit()
+
+    event.listen(engine, "after_cursor_execute", move)
+    try:
+        with Session(engine) as reader:
+            answer = read(reader)
+    finally:
+        event.remove(engine, "after_cursor_execute", move)
+    assert state["done"]
+    return answer
+
+
+def _moved_while_read(engine, read):
+    """`read` before, during and after a call with confident objection themes moves from ten
+    days back (its day read from a bucket) to an hour back (today: read from rows), the move
+    committed just after the buckets are read."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        ws, calls, _ = _summarised(session, rng, "race", 20)
+        moved = _confident_themed_call(session, calls)
+        moved.started_at = NOW - timedelta(days=10)
+        session.add(moved)
+        rollups.refresh_call(session=session, call=moved)
+        session.commit()
+        before, moved_id = read(session, ws.id, NOW), moved.id
+    during = _read_while_moving(engine, "FROM feed_day", moved_id, NOW - timedelta(hours=1),
+                                lambda reader: read(reader, ws.id, NOW))
+    with Session(engine) as session:
+        after = read(session, ws.id, NOW)
+    return before, during, after
+
+
+def test_a_call_committed_while_the_feed_is_read_is_counted_once(engine):
+    """A theme's 30-day count read while a call moves between a bucket's day and an edge day
+    counts the call in one place, not in both."""
+    before, during, after = _moved_while_read(engine, _recent)
+    assert during in (before, after), (during, before, after)
+
+
+def _weeks(session: Session, workspace_id: int, now: datetime) -> dict:
+    ids = list(session.exec(select(ClusterMember.cluster_id).distinct()))
+    return weekly_mentions(session=session, workspace_id=workspace_id, kind="objection",
+                           filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+
+
+def test_a_call_committed_while_the_sparklines_are_read_is_counted_once(engine):
+    """The sparklines likewise."""
+    before, during, after = _moved_while_read(engine, _weeks)
+    assert during in (before, after), (during, before, after)
+
+
+def _recency(session: Session, workspace_id: int, now: datetime) -> dict:
+    groups = feed_groups(session=session, workspace_id=workspace_id, kind="objection",
+                         filters=FeedFilters(), now=now)
+    return {t.cluster.id: round(t.stats.score.recency, 6) for g in groups for t in g.themes}
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="feed_total and the windows are read by separate "
+                   "statements, outside one snapshot (since 0002): not fixed yet")
+def test_a_call_brought_back_from_years_ahead_while_the_feed_is_read_keeps_recency(engine):
+    """A call dated three years ahead is moved to ten days back just after the kept totals are
+    read: the windows then no longer subtract its huge stored weight from the kept one, and the
+    theme's recency (at most 1) came out near 1e11."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        ws, calls, _ = _summarised(session, rng, "ahead-race", 20)
+        moved = _confident_themed_call(session, calls)
+        moved.started_at = NOW + timedelta(days=3 * 365)
+        session.add(moved)
+        rollups.refresh_call(session=session, call=moved)
+        session.commit()
+        before, moved_id = _recency(session, ws.id, NOW), moved.id
+    during = _read_while_moving(engine, "FROM feed_total", moved_id, NOW - timedelta(days=10),
+                                lambda reader: _recency(reader, ws.id, NOW))
+    with Session(engine) as session:
+        after = _recency(session, ws.id, NOW)
+    assert during in (before, after), (during, before, after)
