@@ -103,8 +103,8 @@ class FeedQuery:
         return f"{path}?{query}" if query else path
 
 
-# a link the page makes is far shorter; longer ones (no length limit under httptools) are parsed
-# each time, so that the cache holds at most 1024 of this size
+# a link the page makes is far shorter; longer ones are parsed each time: uvicorn (httptools)
+# serves query strings of up to ~64 KB, and 1024 of those kept held ~50 MB of one reader's junk
 CACHED_QUERY_BYTES = 2048
 
 

@@ -32,8 +32,8 @@ def test_feed_query_is_lenient_with_hand_edited_urls():
 
 
 def test_the_parse_cache_does_not_keep_long_query_strings():
-    """uvicorn with httptools sets no limit on a URL's length, and a parameter the feed ignores
-    makes every query string new: 300 of 100 KB must not stay in memory (they did: 30 MB)."""
+    """uvicorn (httptools) serves query strings of up to ~64 KB, and a parameter the feed
+    ignores makes every one new: 300 of 100 KB must not stay in memory (they did: 30 MB)."""
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
