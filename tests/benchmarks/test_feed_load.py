@@ -4,7 +4,6 @@ framed answer an error, a connection the server drops an error."""
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -37,10 +36,7 @@ def _run(answer: bytes | None, clients: int = 2, seconds: float = 0.3) -> tuple[
         async with server:
             return await _drive(port, REQUEST, clients, seconds)
 
-    # a thread of its own: tests/web's session-wide browser (Playwright's sync API) leaves its
-    # event loop running in the main thread, where asyncio.run() refuses to start
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+    return asyncio.run(main())
 
 
 @pytest.mark.parametrize("size", [10, 600_000])  # a head split across reads; many reads
