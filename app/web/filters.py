@@ -103,10 +103,21 @@ class FeedQuery:
         return f"{path}?{query}" if query else path
 
 
-@lru_cache(maxsize=1024)
+# a link the page makes is far shorter; longer ones are parsed each time: uvicorn (httptools)
+# serves query strings of up to ~64 KB, and 1024 of those kept held ~50 MB of one reader's junk
+CACHED_QUERY_BYTES = 2048
+
+
 def feed_query(query_string: bytes) -> FeedQuery:
     """The view a raw query string asks for, parsed once: the feed page's readers send the same
     few again and again, and parsing was a tenth of a cached page's CPU."""
+    if len(query_string) > CACHED_QUERY_BYTES:
+        return FeedQuery.from_params(QueryParams(query_string))
+    return _parsed(query_string)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(query_string: bytes) -> FeedQuery:
     return FeedQuery.from_params(QueryParams(query_string))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -38,8 +39,11 @@ def csrf_token(request: Request) -> str:
 
 def static_url(name: str) -> str:
     """A static file's URL, versioned by its mtime so a deploy busts the browser cache."""
-    path = STATIC_DIR / name
-    version = int(path.stat().st_mtime) if path.exists() else 0
+    # one stat, no Path objects: the feed's kept shell checks its links on every request
+    try:
+        version = int(os.stat(os.path.join(STATIC_DIR, name)).st_mtime)
+    except FileNotFoundError:
+        version = 0
     return f"/static/{name}?v={version}"
 
 

@@ -4,7 +4,9 @@ shown from a stale copy."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from starlette.requests import Request
 from app.db import session_scope
 from app.services import rollups
 from app.services.keys import revoke_key
-from app.web import facets
+from app.web import facets, templating
 from app.web.deps import page_workspace
 from app.web.feed import feed_view, full_page, page_shell
 from app.web.feed_hits import SignedIn
@@ -179,3 +181,19 @@ def test_many_accounts_are_typed_with_the_most_called_suggested(api, monkeypatch
     most = sorted(counts.values(), reverse=True)[1]
     assert len(suggested) == 2 and all(counts[a] >= most for a in suggested)
     assert f'value="{rare}"' in html  # a typed account stays in its box
+
+
+def test_a_changed_static_file_is_linked_at_its_new_version(api, tmp_path, monkeypatch):
+    """static_url versions a file by its mtime so that new CSS reaches browsers without a
+    restart; the kept shell must not go on linking the old version."""
+    _fill(api)
+    static = tmp_path / "static"
+    shutil.copytree(templating.STATIC_DIR, static)
+    monkeypatch.setattr(templating, "STATIC_DIR", static)
+    reader = _signed_in(api, api.headers)
+    assert reader.get("/").status_code == 200
+    assert reader.get("/").status_code == 200  # a fast-path hit
+    css = static / "app.css"
+    os.utime(css, (css.stat().st_atime, css.stat().st_mtime + 1000))
+    page = reader.get("/").text
+    assert templating.static_url("app.css") in page

@@ -118,8 +118,11 @@ def live(models, tmp_path_factory) -> Iterator[Live]:
         thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Closed after its module: Playwright's sync API keeps its event loop running in the main
+    thread until then, and every asyncio.run() of a later test (the PostgreSQL worker's, the
+    load generator's) would fail with 'cannot be called from a running event loop'."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium "
                     "(apt-get install chromium); browser tests need it")
