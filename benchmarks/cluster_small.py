@@ -76,12 +76,17 @@ def scores(corpus: Corpus, n: int, stray_share: float) -> np.ndarray:
     for seed in SEEDS:
         rows, gold = category_draw(corpus.gold, n, stray_share,
                                    np.random.default_rng(seed * 1000 + n))
-        labels = cluster_embeddings(corpus.X[rows]).labels
-        themed = gold >= 0
-        out.append((normalized_mutual_info_score(gold[themed], labels[themed]),
-                    adjusted_rand_score(gold[themed], labels[themed]),
-                    np.mean(labels[themed] >= 0), labels.max() + 1))
+        out.append(theme_scores(gold, cluster_embeddings(corpus.X[rows]).labels))
     return np.mean(out, axis=0)
+
+
+def theme_scores(gold: np.ndarray, labels: np.ndarray) -> tuple[float, float, float, int]:
+    """NMI, ARI and coverage over the rows that belong to a theme (gold >= 0; strays are left
+    out), and how many themes were found."""
+    themed = gold >= 0
+    return (normalized_mutual_info_score(gold[themed], labels[themed]),
+            adjusted_rand_score(gold[themed], labels[themed]),
+            float(np.mean(labels[themed] >= 0)), int(labels.max() + 1))
 
 
 def main() -> None:

@@ -17,10 +17,9 @@ import os
 import time
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from benchmarks.cluster_shapes import BANKING, Corpus, load
-from benchmarks.cluster_small import THEME_ROWS, buried
+from benchmarks.cluster_small import THEME_ROWS, buried, theme_scores
 from pipelines.themes import find_themes
 
 CATEGORIES = 9
@@ -77,11 +76,7 @@ def scores(corpus: Corpus, wrong: float) -> np.ndarray:
     out = []
     for seed in SEEDS:
         rows, gold, categories, calls = workspace(corpus, wrong, np.random.default_rng(seed))
-        labels = find_themes(corpus.X[rows], categories, calls).labels
-        themed = gold >= 0
-        out.append((normalized_mutual_info_score(gold[themed], labels[themed]),
-                    adjusted_rand_score(gold[themed], labels[themed]),
-                    np.mean(labels[themed] >= 0), labels.max() + 1))
+        out.append(theme_scores(gold, find_themes(corpus.X[rows], categories, calls).labels))
     return np.mean(out, axis=0)
 
 

@@ -13,16 +13,13 @@ from sqlmodel import Session, select
 from app.services import rollups
 from app.services.feed import FeedFilters
 from app.services.feed_stats import feed_groups, weekly_mentions
-from app.services.feed_view import feed_page
-from app.web.sparkline import WEEKS, weekly_counts
+from app.web.sparkline import WEEKS
 from models import Call, ClusterMember, Mention
-from tests.app.feed_reference import reference_feed_page
 from tests.app.test_feed_rollups import (
-    KINDS,
     NOW,
     _assert_kept_equals_recount,
-    _differences,
     _summarised,
+    assert_trend_and_weeks_equal_the_rows,
 )
 
 
@@ -44,23 +41,7 @@ def test_days_before_1970_equal_the_row_by_row_feed(engine, now):
             rollups.refresh_call(session=session, call=call)
         session.commit()
         _assert_kept_equals_recount(session, ws.id, "old")
-        for kind in KINDS:
-            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
-                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 2,
-                    "cursor": None, "themes": 10, "now": now}
-            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
-            assert got == expected, "\n".join(_differences(got, expected))
-        ids = [c.id for c in clusters["objection"]]
-        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
-                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
-        rows = session.exec(select(ClusterMember.cluster_id, Call)
-                            .join(Mention, Mention.id == ClusterMember.mention_id)
-                            .join(Call, Call.id == Mention.call_id)
-                            .where(Mention.kind == "objection")).all()
-    for cid in ids:
-        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
-                 if member == cid]
-        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
+        assert_trend_and_weeks_equal_the_rows(session, ws.id, clusters, now, quotes=2)
 
 
 def _recent(session: Session, workspace_id: int, now: datetime) -> dict:

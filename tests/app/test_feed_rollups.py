@@ -459,19 +459,26 @@ def test_windows_and_weeks_from_day_buckets_hold_at_any_time_of_day(engine, now)
                 session.add(mention)
             rollups.refresh_call(session=session, call=call)
         session.commit()
-        for kind in KINDS:
-            args = {"session": session, "workspace_id": ws.id, "kind": f"{kind}s",
-                    "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": 0,
-                    "cursor": None, "themes": 10, "now": now}
-            got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
-            assert got == expected, "\n".join(_differences(got, expected))
-        ids = [c.id for c in clusters["objection"]]
-        weeks = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
-                                filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
-        rows = session.exec(select(ClusterMember.cluster_id, Call)
-                            .join(Mention, Mention.id == ClusterMember.mention_id)
-                            .join(Call, Call.id == Mention.call_id)
-                            .where(Mention.kind == "objection")).all()
+        assert_trend_and_weeks_equal_the_rows(session, ws.id, clusters, now, quotes=0)
+
+
+def assert_trend_and_weeks_equal_the_rows(session: Session, workspace_id: int, clusters: dict,
+                                          now: datetime, quotes: int) -> None:
+    """The feed sorted by trend and the objection themes' sparklines, read from the summaries,
+    equal the row-by-row ones at `now`."""
+    for kind in KINDS:
+        args = {"session": session, "workspace_id": workspace_id, "kind": f"{kind}s",
+                "filters": FeedFilters(), "sort": "trend", "limit": 20, "quotes": quotes,
+                "cursor": None, "themes": 10, "now": now}
+        got, expected = feed_page(**args).model_dump(), reference_feed_page(**args).model_dump()
+        assert got == expected, "\n".join(_differences(got, expected))
+    ids = [c.id for c in clusters["objection"]]
+    weeks = weekly_mentions(session=session, workspace_id=workspace_id, kind="objection",
+                            filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+    rows = session.exec(select(ClusterMember.cluster_id, Call)
+                        .join(Mention, Mention.id == ClusterMember.mention_id)
+                        .join(Call, Call.id == Mention.call_id)
+                        .where(Mention.kind == "objection")).all()
     for cid in ids:
         dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
                  if member == cid]
