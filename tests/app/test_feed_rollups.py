@@ -377,32 +377,21 @@ def _assert_same_feed(session: Session, workspace_id: int, kind: str) -> None:
         assert got == expected, "\n".join(_differences(got, expected))
 
 
-def test_upgrading_from_0001_counts_the_feeds_a_database_already_summarises(engine):
-    """Revision 0002 brings feed_total to databases that hold summaries but no totals yet."""
-    rng = random.Random(11)
+@pytest.mark.parametrize("before, read", [("0001", _kept), ("0002", _days)], ids=["totals", "days"])
+def test_upgrading_fills_what_a_revision_adds_from_the_summaries_a_database_holds(engine, before,
+                                                                                  read):
+    """Revision 0002 brings feed_total, and 0003 the day buckets, to databases that already hold
+    summaries without them: the upgrade fills them as a rebuild would."""
+    rng = random.Random(int(before) + 10)
     with Session(engine) as session:
-        ws, _, _ = _summarised(session, rng, "before-0002", 20)
-        counted = _kept(session, ws.id)
-    assert counted
+        ws, _, _ = _summarised(session, rng, f"before-{before}", 20)
+        filled = read(session, ws.id)
+    assert filled
     with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), "0001")  # feed_total gone, summaries kept
+        command.downgrade(alembic_config(connection), before)  # the new table gone, summaries kept
     migrate(engine)
     with Session(engine) as session:
-        assert _kept(session, ws.id) == counted
-
-
-def test_upgrading_from_0002_sums_the_days_a_database_already_summarises(engine):
-    """Revision 0003 brings the day buckets to databases that hold summaries without them."""
-    rng = random.Random(12)
-    with Session(engine) as session:
-        ws, _, _ = _summarised(session, rng, "before-0003", 20)
-        summed = _days(session, ws.id)
-    assert summed
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), "0002")  # feed_day gone, summaries kept
-    migrate(engine)
-    with Session(engine) as session:
-        assert _days(session, ws.id) == summed
+        assert read(session, ws.id) == filled
 
 
 def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
