@@ -65,6 +65,19 @@ def _confident_themed_call(session: Session, calls: list[Call]) -> Call:
     raise AssertionError("no call with a theme")
 
 
+def _summarised_with_a_call_at(session: Session, rng: random.Random, name: str,
+                               started_at: datetime) -> tuple:
+    """A summarised workspace, one of whose confident themed calls is dated `started_at`
+    (summaries moved and committed); the workspace and that call's id."""
+    ws, calls, _ = _summarised(session, rng, name, 20)
+    call = _confident_themed_call(session, calls)
+    call.started_at = started_at
+    session.add(call)
+    rollups.refresh_call(session=session, call=call)
+    session.commit()
+    return ws, call.id
+
+
 def _read_while_moving(engine, after_reading: str, call_id: int, to: datetime, read):
     """`read` in a session of its own, the call moved to `to` by another session and committed
     just after the first statement holding `after_reading` ran."""
@@ -96,13 +109,8 @@ def _moved_while_read(engine, read):
     committed just after the buckets are read."""
     rng = random.Random(8)
     with Session(engine) as session:
-        ws, calls, _ = _summarised(session, rng, "race", 20)
-        moved = _confident_themed_call(session, calls)
-        moved.started_at = NOW - timedelta(days=10)
-        session.add(moved)
-        rollups.refresh_call(session=session, call=moved)
-        session.commit()
-        before, moved_id = read(session, ws.id, NOW), moved.id
+        ws, moved_id = _summarised_with_a_call_at(session, rng, "race", NOW - timedelta(days=10))
+        before = read(session, ws.id, NOW)
     during = _read_while_moving(engine, "FROM feed_day", moved_id, NOW - timedelta(hours=1),
                                 lambda reader: read(reader, ws.id, NOW))
     with Session(engine) as session:
@@ -143,13 +151,9 @@ def test_a_call_brought_back_from_years_ahead_while_the_feed_is_read_keeps_recen
     theme's recency (at most 1) came out near 1e11."""
     rng = random.Random(8)
     with Session(engine) as session:
-        ws, calls, _ = _summarised(session, rng, "ahead-race", 20)
-        moved = _confident_themed_call(session, calls)
-        moved.started_at = NOW + timedelta(days=3 * 365)
-        session.add(moved)
-        rollups.refresh_call(session=session, call=moved)
-        session.commit()
-        before, moved_id = _recency(session, ws.id, NOW), moved.id
+        ws, moved_id = _summarised_with_a_call_at(session, rng, "ahead-race",
+                                                  NOW + timedelta(days=3 * 365))
+        before = _recency(session, ws.id, NOW)
     during = _read_while_moving(engine, "FROM feed_total", moved_id, NOW - timedelta(days=10),
                                 lambda reader: _recency(reader, ws.id, NOW))
     with Session(engine) as session:

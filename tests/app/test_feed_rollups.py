@@ -241,14 +241,9 @@ def test_weekly_counts_from_summaries_equal_the_mentions_dates(engine, outcome):
         got = weekly_mentions(session=session, workspace_id=ws.id, kind="objection",
                               filters=FeedFilters(outcome=outcome), cluster_ids=ids, now=NOW,
                               weeks=WEEKS)
-        rows = session.exec(select(ClusterMember.cluster_id, Call)
-                            .join(Mention, Mention.id == ClusterMember.mention_id)
-                            .join(Call, Call.id == Mention.call_id)
-                            .where(Mention.kind == "objection")).all()
+        dates = _member_call_dates(session, outcome)
     for cid in ids:
-        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
-                 if member == cid and outcome in (None, call.outcome)]
-        assert got[cid] == weekly_counts(dates, now=NOW, weeks=WEEKS), cid
+        assert got[cid] == weekly_counts(dates.get(cid, []), now=NOW, weeks=WEEKS), cid
     assert sum(map(sum, got.values())) > 0
 
 
@@ -464,11 +459,20 @@ def assert_trend_and_weeks_equal_the_rows(session: Session, workspace_id: int, c
     ids = [c.id for c in clusters["objection"]]
     weeks = weekly_mentions(session=session, workspace_id=workspace_id, kind="objection",
                             filters=FeedFilters(), cluster_ids=ids, now=now, weeks=WEEKS)
+    dates = _member_call_dates(session)
+    for cid in ids:
+        assert weeks[cid] == weekly_counts(dates.get(cid, []), now=now, weeks=WEEKS), cid
+
+
+def _member_call_dates(session: Session, outcome: str | None = None) -> dict[int, list[datetime]]:
+    """Each objection theme's member mentions' call dates (of calls with that outcome, if any),
+    read row by row: what its sparkline counts."""
     rows = session.exec(select(ClusterMember.cluster_id, Call)
                         .join(Mention, Mention.id == ClusterMember.mention_id)
                         .join(Call, Call.id == Mention.call_id)
                         .where(Mention.kind == "objection")).all()
-    for cid in ids:
-        dates = [rollups.call_time(call.started_at, call.created_at) for member, call in rows
-                 if member == cid]
-        assert weeks[cid] == weekly_counts(dates, now=now, weeks=WEEKS), cid
+    dates: dict[int, list[datetime]] = {}
+    for cid, call in rows:
+        if outcome in (None, call.outcome):
+            dates.setdefault(cid, []).append(rollups.call_time(call.started_at, call.created_at))
+    return dates
