@@ -30,6 +30,7 @@ from pipelines.extraction.step5_model import (
 from pipelines.extraction.step6_narrowing import clause_chunks, narrow
 from pipelines.extraction.taxonomy import DEFAULT_TAXONOMY, category_names, extend_taxonomy
 from pipelines.extraction.training.candidates import keyword_category
+from pipelines.extraction.training.crossfit import out_of_fold_logits
 from pipelines.extraction.training.dataset import CATEGORIES, Segments, gold_category
 from pipelines.extraction.training.decisions import best_f1_threshold, precision_threshold
 from pipelines.extraction.training.labels import (
@@ -599,6 +600,24 @@ def test_precision_threshold_is_the_lowest_that_reaches_the_target():
     confidence = np.arange(10) / 10
     assert precision_threshold(segs, confidence, 0.85, min_support=2) == pytest.approx(0.41)
     assert best_f1_threshold(segs, confidence) == pytest.approx(0.41)
+
+
+def test_out_of_fold_logits_score_each_file_with_a_model_fitted_without_it():
+    # ten turns in five files of two; the recipe remembers the turns it was fitted on
+    segs = Segments(
+        turn=np.arange(10), start=np.zeros(10), end=np.ones(10), label=np.arange(10) % 2,
+        category=np.zeros(10), turn_label=np.arange(10) % 2, objection_x=np.zeros((10, 1)),
+        category_x=np.zeros((10, 1)), legacy_p=np.zeros(10), legacy_category=np.zeros(10),
+        texts=("x",) * 10,
+    )
+    files = np.repeat([f"file-{k}" for k in range(5)], 2)
+
+    def recipe(part: Segments):
+        seen = set(part.turn.tolist())
+        return lambda held: np.array([len(seen) + 100 * (t in seen) for t in held.turn], float)
+
+    # every row scored, by a fit on the other four files (eight turns), never on its own
+    assert out_of_fold_logits(segs, files, recipe).tolist() == [8.0] * 10
 
 
 def test_keyword_tracker_follows_the_precedence_of_the_guide():

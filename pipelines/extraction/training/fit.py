@@ -9,6 +9,7 @@ test split is not read here beyond being left out.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from pipelines.extraction.step5_model import (
     SegmentModel,
     save_model,
 )
+from pipelines.extraction.training.crossfit import Recipe
 from pipelines.extraction.training.dataset import CATEGORIES, Segments
 from pipelines.extraction.training.decisions import (
     best_f1_threshold,
@@ -124,22 +126,26 @@ def without_context(segs: Segments) -> Segments:
     return replace(segs, objection_x=x)
 
 
-def fit_lexical(train: Segments, dev: Segments, objection: Linear) -> Lexical:
+def words_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DOCUMENTS)
+
+
+def fit_lexical(train: Segments, dev: Segments, objection: Linear) -> tuple[Lexical, float]:
     """TF-IDF logistic models on the segment's words, C chosen on dev: for the objection model,
     by the average precision of its logit added to the embedding model's; for the category
-    model, by its own accuracy on dev's positive segments."""
-    vectorizer = TfidfVectorizer(ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DOCUMENTS)
+    model, by its own accuracy on dev's positive segments. Returns the objection model's C."""
+    vectorizer = words_vectorizer()
     words_train = vectorizer.fit_transform(train.texts)
     words_dev = vectorizer.transform(dev.texts)
     embedding_dev = objection.logits(dev.objection_x)[:, 0]
-    best_objection: tuple[float, Linear] | None = None
+    best_objection: tuple[float, Linear, float] | None = None
     for c in LEXICAL_C_GRID:
         model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
         model.fit(words_train, train.label)
         ap = average_precision_score(dev.label, embedding_dev + model.decision_function(words_dev))
         print(f"  lexical objection C={c:<5} dev AP (summed) {ap:.3f}")
         if best_objection is None or ap > best_objection[0]:
-            best_objection = (ap, Linear(model.coef_, model.intercept_))
+            best_objection = (ap, Linear(model.coef_, model.intercept_), c)
     assert best_objection is not None
     positives = train.label == 1
     best_category: tuple[float, Linear] | None = None
@@ -154,7 +160,7 @@ def fit_lexical(train: Segments, dev: Segments, objection: Linear) -> Lexical:
         if best_category is None or accuracy > best_category[0]:
             best_category = (accuracy, full)
     assert best_category is not None
-    return replace(lexical, category=best_category[1])
+    return replace(lexical, category=best_category[1]), best_objection[2]
 
 
 def _category_accuracy(lexical: Lexical, dev: Segments) -> float:
@@ -189,6 +195,29 @@ def tuned_weights(
                    tuned_category_weight=max(TUNED_GRID, key=accuracy))
 
 
+def objection_recipe(c: float, lexical_c: float | None) -> Recipe:
+    """fit_model's objection logit (embedding, plus lexical when lexical_c is given) with its
+    regularisation fixed: what each fold of the cross-fit refits."""
+
+    def fit(part: Segments) -> Callable[[Segments], np.ndarray]:
+        embedding = fit_scaled(part.objection_x, part.label, c)
+        words = None
+        if lexical_c is not None:
+            vectorizer = words_vectorizer()
+            words = LogisticRegression(C=lexical_c, max_iter=3000, random_state=SEED)
+            words.fit(vectorizer.fit_transform(part.texts), part.label)
+
+        def score(segs: Segments) -> np.ndarray:
+            logits = embedding.logits(segs.objection_x)[:, 0]
+            if words is None:
+                return logits
+            return logits + words.decision_function(vectorizer.transform(segs.texts))
+
+        return score
+
+    return fit
+
+
 def fit_model(
     train: Segments,
     dev: Segments,
@@ -209,7 +238,7 @@ def fit_model(
         feed_threshold=0.5,
         categories=CATEGORIES,
         category=fit_category(train, dev),
-        lexical=fit_lexical(train, dev, objection) if lexical else None,
+        lexical=fit_lexical(train, dev, objection)[0] if lexical else None,
     )
     if tuned is not None:
         model = tuned_weights(model, dev, tuned)
