@@ -8,15 +8,23 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import spacy
+from spacy.attrs import LEMMA, ORTH
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc
 
 from pipelines.extraction import Extractor, add_components
 from pipelines.extraction.key_phrases import key_phrases
 from pipelines.extraction.rule_scorers import LogisticModel, load_scorers
-from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
-from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns, required_values
+from pipelines.extraction.screened_matcher import WordScreen, required_values
+from pipelines.extraction.step1_segments import (
+    BACKCHANNEL_KEY,
+    FILLERS_KEY,
+    FILLERS_PATH,
+    SEGMENTS_KEY,
+)
+from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns
 from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
 from pipelines.extraction.step4_features import add_context, all_features, segment_cues
 from pipelines.extraction.step5_model import (
@@ -107,8 +115,8 @@ def test_required_values_skip_optional_negated_and_unpinned_tokens():
         {"LEMMA": {"REGEX": "^hi"}},
     ]
     assert required_values(pattern) == [
-        ("lemma_", frozenset({"price", "cost"})),
-        ("orth_", frozenset({"high"})),
+        (LEMMA, frozenset({"price", "cost"})),
+        (ORTH, frozenset({"high"})),
     ]
 
 
@@ -227,6 +235,30 @@ def test_segments_drop_edge_fillers_and_filler_only_sentences(blank: Language):
     doc = run(blank, tagged(blank, words, sent_starts=starts))
     assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["the price is high"]
     assert {s.label_ for s in doc.spans[FILLERS_KEY]} <= {"filler", "filler:punct"}
+
+
+def test_segment_fillers_are_what_one_matcher_finds_in_document_order(blank: Language):
+    matcher = Matcher(blank.vocab)
+    for entry in load_patterns(FILLERS_PATH):
+        matcher.add(entry["label"], [entry["pattern"]])
+    words = ["So", "yeah", ",", "I", "mean", ",", "can", "you", "hear", "me", "?", "Um", "well"]
+    words += [",", "you", "know", ",", "it", "is", "kind", "of", "pricey", ",", "honestly", "."]
+    doc = run(blank, tagged(blank, words))
+    expected = [(s.start, s.end, s.label_) for s in matcher(doc, as_spans=True)
+                if s.label_ != "backchannel"]
+    assert [(s.start, s.end, s.label_) for s in doc.spans[FILLERS_KEY]] == expected
+    assert len(expected) >= 6
+
+
+def test_word_screen_files_a_pattern_under_the_words_it_requires(blank: Language):
+    screen = WordScreen([
+        [{"LEMMA": "price"}, {"LOWER": {"IN": ["high", "steep"]}}],
+        [{"LOWER": "price"}],
+        [{"POS": "ADJ"}],
+    ])
+    doc = tagged(blank, ["Prices", "are", "steep"], ["price", "be", "steep"])
+    assert screen.candidates(doc) == [0, 2]  # "price" is a lemma here, not a lowercased word
+    assert screen.candidates(tagged(blank, ["The", "price", "."])) == [1, 2]
 
 
 def test_separated_fillers_need_punctuation_to_be_dropped(blank: Language):
