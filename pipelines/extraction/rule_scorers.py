@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,23 @@ class CategoryEvidence:
     similarity: np.ndarray
     rule: np.ndarray
     topic: np.ndarray
+
+
+def mean_of_others(evidence: Sequence[CategoryEvidence]) -> list[CategoryEvidence | None]:
+    """Per segment, the mean evidence of its utterance's other segments (None when alone).
+
+    One mean per field for the whole utterance (row k of `others` indexes all segments but k)
+    instead of three per segment; the sums run over the same rows in the same order, so the
+    values are those of np.mean over each segment's others."""
+    n = len(evidence)
+    if n < 2:
+        return [None] * n
+    others = np.array([[j for j in range(n) if j != k] for k in range(n)])
+    means = [
+        np.stack([getattr(e, name) for e in evidence])[others].mean(axis=1)
+        for name in ("similarity", "rule", "topic")
+    ]
+    return [CategoryEvidence(*(field[k] for field in means)) for k in range(n)]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ from spacy.tokens import Doc
 
 from pipelines.extraction import Extractor, add_components
 from pipelines.extraction.key_phrases import key_phrases
-from pipelines.extraction.rule_scorers import LogisticModel, load_scorers
+from pipelines.extraction.rule_scorers import (
+    CategoryEvidence,
+    LogisticModel,
+    load_scorers,
+    mean_of_others,
+)
 from pipelines.extraction.screened_matcher import WordScreen, required_values
 from pipelines.extraction.step1_segments import (
     BACKCHANNEL_KEY,
@@ -308,6 +313,18 @@ def test_key_phrases_without_a_parser_fall_back_to_lowercased_content_words(blan
         pos=["DET", "NOUN", "VERB", "ADP"],
     )
     assert key_phrases(doc[:]) == ("invoice pile",)
+
+
+def test_mean_of_others_is_each_segments_mean_over_the_rest_exactly():
+    rng = np.random.default_rng(0)
+    evidence = [CategoryEvidence(*rng.random((3, 9))) for _ in range(5)]
+    context = mean_of_others(evidence)
+    for k, mean in enumerate(context):
+        rest = evidence[:k] + evidence[k + 1 :]
+        for name in ("similarity", "rule", "topic"):
+            expected = np.mean([getattr(e, name) for e in rest], axis=0)
+            assert np.array_equal(getattr(mean, name), expected)
+    assert mean_of_others(evidence[:1]) == [None]
 
 
 def test_logistic_model_is_monotone_and_bounded():
