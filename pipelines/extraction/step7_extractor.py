@@ -217,7 +217,9 @@ class Extractor:
         return default_scorer().logits([t for t, _ in pairs], [c for _, c in pairs])
 
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
-        known = [c.strip() if c else "" for c in contexts]
+        """The rep turns' vectors (zero where unknown, or everywhere when the model ignores
+        them)."""
+        known = [c.strip() if c and self.model.uses_context else "" for c in contexts]
         vectors = np.zeros((len(known), self.index.dim), dtype=np.float32)
         rows = [k for k, c in enumerate(known) if c]
         if rows:

@@ -636,6 +636,35 @@ def test_shipped_model_thresholds_are_ordered():
     assert model.categories == category_names(DEFAULT_TAXONOMY)
 
 
+class RecordingEmbedder:
+    """The real embedder, noting every text it is asked to encode."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.texts = inner, []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.slow
+def test_rep_turns_are_encoded_only_for_a_model_that_reads_them(nlp, embedder):
+    shipped = load_model()
+    assert not shipped.uses_context  # fitted with the rep-turn block zeroed
+    coef = shipped.objection.coef.copy()
+    coef[:, embedder.dim] = 1.0  # one weight in the rep-turn block
+    reading = replace(shipped, objection=Linear(coef, shipped.objection.bias))
+    assert reading.uses_context
+    turn, rep = ["We can't afford it this year."], ["What budget did you set aside for this?"]
+    for model, encoded in ((shipped, False), (reading, True)):
+        recorder = RecordingEmbedder(embedder)
+        Extractor(nlp, recorder, model=model).extract(turn, rep)
+        assert (rep[0] in recorder.texts) is encoded
+
+
 def test_precision_threshold_is_the_lowest_that_reaches_the_target():
     # ten turns with one segment each: confidence k/10, objection when k >= 5
     segs = Segments(
