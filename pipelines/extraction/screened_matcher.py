@@ -92,4 +92,6 @@ class ScreenedMatcher:
         self._screen = WordScreen([pattern for _, pattern in patterns])
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        return [match for k in self._screen.candidates(doc) for match in self._matchers[k](doc)]
+        # one Matcher per pattern: a span two patterns of one key match comes once, as from one
+        return list(dict.fromkeys(
+            match for k in self._screen.candidates(doc) for match in self._matchers[k](doc)))

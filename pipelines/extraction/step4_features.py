@@ -77,13 +77,8 @@ class SegmentCues:
         return [s for s in self.kept if s.label_.startswith(OBJECTION_PREFIX)]
 
 
-def segment_cues(doc: Doc, segment: Span) -> SegmentCues:
-    """Cues that fall inside the segment's sentence."""
-    return cues_by_segment(doc, [segment])[0]
-
-
 def cues_by_segment(doc: Doc, segments: Sequence[Span]) -> list[SegmentCues]:
-    """segment_cues of each segment; the doc's cue groups are read once, not per segment
+    """The cues that fall inside each segment's sentence; the doc's cue groups are read once, not per segment
     (every read of a span group builds its Span objects anew)."""
     groups = [tuple(doc.spans.get(key, [])) for key in (KEPT_KEY, NEUTRALISED_KEY, HEDGED_KEY)]
     found = []

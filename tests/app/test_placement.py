@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sqlmodel import Session, select
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from app.db import session_scope
 from app.jobs import placement
@@ -29,7 +29,8 @@ def test_new_mentions_join_the_nearest_theme_with_one_blas_thread(engine, monkey
         return assign(*args, **kwargs)
 
     monkeypatch.setattr(placement, "assign_to_centroids", recording)
-    with session_scope(engine) as session:
+    # two threads to start from, so the check can fail on a one-core machine too
+    with threadpool_limits(2, user_api="blas"), session_scope(engine) as session:
         ws = get_or_create_workspace(session=session, name="acme")
         themes = [Cluster(workspace_id=ws.id, kind="objection", label=f"theme {t}",
                           centroid=pack(centres[t])) for t in (0, 1)]

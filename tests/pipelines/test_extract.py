@@ -17,12 +17,13 @@ from spacy.tokens import Doc
 from pipelines.extraction import Extractor, add_components
 from pipelines.extraction.key_phrases import key_phrases
 from pipelines.extraction.rule_scorers import (
+    OTHERS_BLOCK,
     CategoryEvidence,
     LogisticModel,
     load_scorers,
     mean_of_others,
 )
-from pipelines.extraction.screened_matcher import WordScreen, required_values
+from pipelines.extraction.screened_matcher import ScreenedMatcher, WordScreen, required_values
 from pipelines.extraction.step1_segments import (
     BACKCHANNEL_KEY,
     FILLERS_KEY,
@@ -31,7 +32,7 @@ from pipelines.extraction.step1_segments import (
 )
 from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns
 from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
-from pipelines.extraction.step4_features import add_context, all_features, segment_cues
+from pipelines.extraction.step4_features import add_context, all_features, cues_by_segment
 from pipelines.extraction.step5_model import (
     RULE_FEATURES,
     Lexical,
@@ -255,6 +256,16 @@ def test_segment_fillers_are_what_one_matcher_finds_in_document_order(blank: Lan
     assert len(expected) >= 6
 
 
+def test_a_span_two_patterns_of_one_key_match_comes_once(blank: Language):
+    patterns = [("filler", [{"LOWER": {"IN": ["um", "so"]}}]), ("filler", [{"LOWER": "so"}])]
+    plain = Matcher(blank.vocab)
+    for key, pattern in patterns:
+        plain.add(key, [pattern])
+    doc = tagged(blank, ["So", "the", "price"])
+    assert ScreenedMatcher(blank.vocab, patterns)(doc) == plain(doc)
+    assert len(plain(doc)) == 1
+
+
 def test_word_screen_files_a_pattern_under_the_words_it_requires(blank: Language):
     screen = WordScreen([
         [{"LEMMA": "price"}, {"LOWER": {"IN": ["high", "steep"]}}],
@@ -317,13 +328,15 @@ def test_key_phrases_without_a_parser_fall_back_to_lowercased_content_words(blan
 
 def test_mean_of_others_is_each_segments_mean_over_the_rest_exactly():
     rng = np.random.default_rng(0)
-    evidence = [CategoryEvidence(*rng.random((3, 9))) for _ in range(5)]
-    context = mean_of_others(evidence)
-    for k, mean in enumerate(context):
-        rest = evidence[:k] + evidence[k + 1 :]
-        for name in ("similarity", "rule", "topic"):
-            expected = np.mean([getattr(e, name) for e in rest], axis=0)
-            assert np.array_equal(getattr(mean, name), expected)
+    for n in (5, OTHERS_BLOCK + 7):  # one block, and more than one
+        evidence = [CategoryEvidence(*rng.random((3, 9))) for _ in range(n)]
+        context = mean_of_others(evidence)
+        assert len(context) == n
+        for k, mean in enumerate(context):
+            rest = evidence[:k] + evidence[k + 1 :]
+            for name in ("similarity", "rule", "topic"):
+                expected = np.mean([getattr(e, name) for e in rest], axis=0)
+                assert np.array_equal(getattr(mean, name), expected)
     assert mean_of_others(evidence[:1]) == [None]
 
 
@@ -337,7 +350,7 @@ def test_logistic_model_is_monotone_and_bounded():
 def test_stored_scorer_weights_name_only_features_the_pipeline_produces(blank: Language):
     doc = run(blank, tagged(blank, ["It", "is", "too", "expensive", "."]))
     segment = doc.spans[SEGMENTS_KEY][0]
-    features = [all_features(segment, segment_cues(doc, segment), (0.4, 0.3, 0.2, 0.1))]
+    features = [all_features(segment, cues_by_segment(doc, [segment])[0], (0.4, 0.3, 0.2, 0.1))]
     add_context(features)
     scorers = load_scorers()
     assert set(scorers.objection.weights) <= set(features[0])
