@@ -5,8 +5,8 @@
     python benchmarks/pipeline_floor.py --snapshot   # record them after a deliberate change
 
 For each demo call (samples/*.json), parsed and with roles resolved as on ingest, the job's model
-work runs call by call: the extractor over the customer turns, then the embedding of the mention
-quotes (app/jobs/process_call.py). The floor is the bare work on the same texts: spaCy's
+work runs call by call: the extractor over the customer turns, each with the rep turn before it,
+then the embedding of the mention quotes (app/jobs/process_call.py). The floor is the bare work on the same texts: spaCy's
 `nlp.pipe` (the same pipeline object) and one encode of the turns by the same embedding backend
 without any cache. Each run starts with a fresh embedder cache, so every run pays for its
 encodes; runs alternate project/floor and the medians are printed with their ratio
@@ -46,16 +46,6 @@ from pipelines.roles import resolve_roles
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "demo_mentions.json"
 CONFIDENCE_TOLERANCE = 1e-5
-
-
-def customer_turns(calls: int) -> list[list[str]]:
-    """Per demo call, the customer's turns, as the job would pick them."""
-    out = []
-    for path in sorted(SAMPLES.glob("*.json"))[:calls]:
-        conv = parse(path.read_bytes(), fmt="native")
-        roles = resolve_roles(conv)
-        out.append([t.text for t in conv.turns if roles[t.speaker].role == "customer"])
-    return out
 
 
 def customer_turns_with_context(calls: int) -> dict[str, list[tuple[str, str | None]]]:
@@ -143,26 +133,30 @@ def embedder_factory(backend: str) -> tuple[str, Callable[[int], CachedEmbedder]
     return "torch fp32", lambda cache: SentenceEmbedder(model, cache_size=cache)
 
 
+Turns = list[tuple[str, str | None]]
+
+
 def project_run(
-    nlp, make: Callable[[int], CachedEmbedder], calls: list[list[str]]
+    nlp, make: Callable[[int], CachedEmbedder], calls: list[Turns]
 ) -> tuple[float, float]:
     """(wall, CPU) seconds of the job's model work over the calls."""
     embedder = make(20_000)
     extractor = Extractor(nlp, embedder)  # prototypes encoded here, outside the timing
     started, cpu = time.perf_counter(), time.process_time()
-    for texts in calls:
-        found = extractor.extract(texts)
+    for turns in calls:
+        found = extractor.extract([t for t, _ in turns], [c for _, c in turns])
         embedder.encode([m.text for mentions in found for m in mentions])
     return time.perf_counter() - started, time.process_time() - cpu
 
 
 def floor_run(
-    nlp, make: Callable[[int], CachedEmbedder], calls: list[list[str]]
+    nlp, make: Callable[[int], CachedEmbedder], calls: list[Turns]
 ) -> tuple[float, float]:
-    """(wall, CPU) seconds of the bare models over the same texts."""
+    """(wall, CPU) seconds of the bare models over the same (customer) texts."""
     embedder = make(0)
     started, cpu = time.perf_counter(), time.process_time()
-    for texts in calls:
+    for turns in calls:
+        texts = [t for t, _ in turns]
         list(nlp.pipe(texts, batch_size=64))
         embedder.encode(texts)
     return time.perf_counter() - started, time.process_time() - cpu
@@ -182,8 +176,8 @@ def main() -> None:
     if args.check or args.snapshot:
         check(nlp, make, args.calls, args.snapshot)
         return
-    calls = customer_turns(args.calls)
-    words = sum(len(t.split()) for texts in calls for t in texts)
+    calls = list(customer_turns_with_context(args.calls).values())
+    words = sum(len(t.split()) for turns in calls for t, _ in turns)
     load_before = os.getloadavg()[0]
     project, floor = [], []
     for _ in range(args.repeats):

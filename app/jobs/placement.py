@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from models import Cluster, ClusterMember, Job, Mention
 from models.base import utcnow
+from pipelines.blas import one_blas_thread
 from pipelines.cluster import ClusterConfig, assign_to_centroids
 from pipelines.vectors import unpack_many
 
@@ -26,7 +27,10 @@ def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Me
             continue
         centroids = unpack_many([c.centroid for c in clusters])
         X = unpack_many([m.embedding for m in rows])
-        labels, sims = assign_to_centroids(X, centroids, ClusterConfig().assign_threshold)
+        # a call's few mentions against the themes: a second BLAS thread would only spin
+        # beside the product, taking a core from the next call's models (pipelines/blas.py)
+        with one_blas_thread:
+            labels, sims = assign_to_centroids(X, centroids, ClusterConfig().assign_threshold)
         for m, label, sim in zip(rows, labels, sims, strict=True):
             if label < 0:
                 continue

@@ -11,7 +11,8 @@ The files read in data-flow order:
   step7_extractor.py  the Extractor that runs all of it and returns mentions
 Beside them: taxonomy.py (categories and prototypes a workspace can extend), prototypes.py,
 reference_sentences.py, key_phrases.py, rule_scorers.py (pain scorer, question topics, the old
-objection baseline), data/ (patterns, fillers, the trained model) and training/ (labels, splits,
+objection baseline), screened_matcher.py (the token patterns of steps 1 and 2, tried only where
+their words are), data/ (patterns, fillers, the trained model) and training/ (labels, splits,
 `make train-extractor`).
 """
 

@@ -6,9 +6,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
+from pipelines.extraction.screened_matcher import ScreenedMatcher
 from pipelines.extraction.step2_cues import DATA_DIR, load_patterns
 
 FILLERS_PATH = DATA_DIR / "filler_patterns.jsonl"
@@ -30,12 +30,14 @@ class Segmenter:
     """
 
     def __init__(self, nlp: Language, patterns_path: Path = FILLERS_PATH) -> None:
-        self.matcher = Matcher(nlp.vocab, validate=True)
-        for entry in load_patterns(patterns_path):
-            self.matcher.add(entry["label"], [entry["pattern"]])
+        entries = load_patterns(patterns_path)
+        self.matcher = ScreenedMatcher(
+            nlp.vocab, [(entry["label"], entry["pattern"]) for entry in entries], validate=True)
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self.matcher(doc, as_spans=True)
+        # in document order, as spaCy's Matcher gives them
+        found = sorted(self.matcher(doc), key=lambda match: match[1:])
+        matches = [Span(doc, start, end, label=key) for key, start, end in found]
         fillers = [span for span in matches if span.label_ != BACKCHANNEL]
         backchannel = {(s.start, s.end) for s in matches if s.label_ == BACKCHANNEL}
         index = FillerIndex(fillers)

@@ -77,15 +77,18 @@ class SegmentCues:
         return [s for s in self.kept if s.label_.startswith(OBJECTION_PREFIX)]
 
 
-def segment_cues(doc: Doc, segment: Span) -> SegmentCues:
-    """Cues that fall inside the segment's sentence."""
-    sentence = sentence_of(segment)
-
-    def inside(key: str) -> tuple[Span, ...]:
-        spans = doc.spans.get(key, [])
-        return tuple(s for s in spans if s.start >= sentence.start and s.end <= sentence.end)
-
-    return SegmentCues(inside(KEPT_KEY), inside(NEUTRALISED_KEY), inside(HEDGED_KEY))
+def cues_by_segment(doc: Doc, segments: Sequence[Span]) -> list[SegmentCues]:
+    """The cues that fall inside each segment's sentence; the doc's cue groups are read once, not per segment
+    (every read of a span group builds its Span objects anew)."""
+    groups = [tuple(doc.spans.get(key, [])) for key in (KEPT_KEY, NEUTRALISED_KEY, HEDGED_KEY)]
+    found = []
+    for segment in segments:
+        sentence = sentence_of(segment)
+        found.append(SegmentCues(*(
+            tuple(s for s in spans if s.start >= sentence.start and s.end <= sentence.end)
+            for spans in groups
+        )))
+    return found
 
 
 def ends_with_question_mark(segment: Span) -> bool:

@@ -134,6 +134,14 @@ class SegmentModel:
         """Whether the fine-tuned transformer's logits are needed."""
         return bool(self.tuned_weight or self.tuned_category_weight)
 
+    @property
+    def uses_context(self) -> bool:
+        """Whether the rep turn's vector moves the objection logit: the shipped model was fitted
+        with that block zeroed (training/fit.py's without_context), so encoding the rep turns
+        (about as many words as the customer's) would be multiplied by 0."""
+        dims = (self.objection.coef.shape[1] - len(RULE_FEATURES)) // 2
+        return bool(np.any(self.objection.coef[:, dims:2 * dims]))
+
     def objection_logits(
         self, inputs: np.ndarray, texts: Sequence[str], tuned: np.ndarray | None = None
     ) -> np.ndarray:

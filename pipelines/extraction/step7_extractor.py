@@ -19,15 +19,20 @@ from pipelines.blas import one_blas_thread
 from pipelines.embed import Embedder
 from pipelines.extraction.key_phrases import key_phrases
 from pipelines.extraction.prototypes import PrototypeIndex, Similarities
-from pipelines.extraction.rule_scorers import CategoryEvidence, Scorers, load_scorers
+from pipelines.extraction.rule_scorers import (
+    CategoryEvidence,
+    Scorers,
+    load_scorers,
+    mean_of_others,
+)
 from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, SEGMENTS_KEY
 from pipelines.extraction.step4_features import (
     SegmentCues,
     add_context,
     all_features,
     content_words,
+    cues_by_segment,
     ends_with_question_mark,
-    segment_cues,
 )
 from pipelines.extraction.step5_model import (
     SegmentModel,
@@ -202,17 +207,19 @@ class Extractor:
         self, segments: list[list[Span]], contexts: list[str | None]
     ) -> tuple[np.ndarray, np.ndarray]:
         """The fine-tuned transformer's logits per segment (empty when the model skips it)."""
+        if not self.model.uses_tuned:
+            n = sum(map(len, segments))
+            return np.zeros(n, dtype=np.float32), np.zeros((n, len(self.model.categories)))
         pairs = [(seg.text, context) for segs, context in zip(segments, contexts, strict=True)
                  for seg in segs]
-        if not self.model.uses_tuned:
-            n = len(pairs)
-            return np.zeros(n, dtype=np.float32), np.zeros((n, len(self.model.categories)))
         from pipelines.extraction.step5_transformer import default_scorer
 
         return default_scorer().logits([t for t, _ in pairs], [c for _, c in pairs])
 
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
-        known = [c.strip() if c else "" for c in contexts]
+        """The rep turns' vectors (zero where unknown, or everywhere when the model ignores
+        them)."""
+        known = [c.strip() if c and self.model.uses_context else "" for c in contexts]
         vectors = np.zeros((len(known), self.index.dim), dtype=np.float32)
         rows = [k for k, c in enumerate(known) if c]
         if rows:
@@ -235,22 +242,17 @@ class Extractor:
         row: int,
         context_vector: np.ndarray,
     ) -> list[ScoredSegment]:
-        cues = [segment_cues(doc, seg) for seg in segs]
+        cues = cues_by_segment(doc, segs)
         features = [
             all_features(seg, seg_cues, sims.row(row + k))
             for k, (seg, seg_cues) in enumerate(zip(segs, cues, strict=True))
         ]
         add_context(features)
         evidence = [self._evidence(sims.categories[row + k], c) for k, c in enumerate(cues)]
+        others = mean_of_others(evidence)
         return [
             ScoredSegment(
-                seg,
-                cues[k],
-                features[k],
-                evidence[k],
-                _mean_evidence(evidence[:k] + evidence[k + 1 :]),
-                vectors[row + k],
-                context_vector,
+                seg, cues[k], features[k], evidence[k], others[k], vectors[row + k], context_vector
             )
             for k, seg in enumerate(segs)
         ]
@@ -302,16 +304,6 @@ def candidates(doc: Doc) -> list[Span]:
     """The doc's segments that are more than backchannel ("can you hear me?")."""
     trivial = {(span.start, span.end) for span in doc.spans[BACKCHANNEL_KEY]}
     return [seg for seg in doc.spans[SEGMENTS_KEY] if (seg.start, seg.end) not in trivial]
-
-
-def _mean_evidence(evidence: list[CategoryEvidence]) -> CategoryEvidence | None:
-    if not evidence:
-        return None
-    return CategoryEvidence(
-        np.mean([e.similarity for e in evidence], axis=0),
-        np.mean([e.rule for e in evidence], axis=0),
-        np.mean([e.topic for e in evidence], axis=0),
-    )
 
 
 def _question_confidence(scored: ScoredSegment) -> float:

@@ -8,17 +8,31 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import spacy
+from spacy.attrs import LEMMA, ORTH
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc
 
 from pipelines.extraction import Extractor, add_components
 from pipelines.extraction.key_phrases import key_phrases
-from pipelines.extraction.rule_scorers import LogisticModel, load_scorers
-from pipelines.extraction.step1_segments import BACKCHANNEL_KEY, FILLERS_KEY, SEGMENTS_KEY
-from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns, required_values
+from pipelines.extraction.rule_scorers import (
+    OTHERS_BLOCK,
+    CategoryEvidence,
+    LogisticModel,
+    load_scorers,
+    mean_of_others,
+)
+from pipelines.extraction.screened_matcher import ScreenedMatcher, WordScreen, required_values
+from pipelines.extraction.step1_segments import (
+    BACKCHANNEL_KEY,
+    FILLERS_KEY,
+    FILLERS_PATH,
+    SEGMENTS_KEY,
+)
+from pipelines.extraction.step2_cues import CUES_KEY, CueRuler, load_patterns
 from pipelines.extraction.step3_polarity import HEDGED_KEY, KEPT_KEY, NEUTRALISED_KEY
-from pipelines.extraction.step4_features import add_context, all_features, segment_cues
+from pipelines.extraction.step4_features import add_context, all_features, cues_by_segment
 from pipelines.extraction.step5_model import (
     RULE_FEATURES,
     Lexical,
@@ -108,8 +122,8 @@ def test_required_values_skip_optional_negated_and_unpinned_tokens():
         {"LEMMA": {"REGEX": "^hi"}},
     ]
     assert required_values(pattern) == [
-        ("lemma_", frozenset({"price", "cost"})),
-        ("orth_", frozenset({"high"})),
+        (LEMMA, frozenset({"price", "cost"})),
+        (ORTH, frozenset({"high"})),
     ]
 
 
@@ -230,6 +244,40 @@ def test_segments_drop_edge_fillers_and_filler_only_sentences(blank: Language):
     assert {s.label_ for s in doc.spans[FILLERS_KEY]} <= {"filler", "filler:punct"}
 
 
+def test_segment_fillers_are_what_one_matcher_finds_in_document_order(blank: Language):
+    matcher = Matcher(blank.vocab)
+    for entry in load_patterns(FILLERS_PATH):
+        matcher.add(entry["label"], [entry["pattern"]])
+    words = ["So", "yeah", ",", "I", "mean", ",", "can", "you", "hear", "me", "?", "Um", "well"]
+    words += [",", "you", "know", ",", "it", "is", "kind", "of", "pricey", ",", "honestly", "."]
+    doc = run(blank, tagged(blank, words))
+    expected = [(s.start, s.end, s.label_) for s in matcher(doc, as_spans=True)
+                if s.label_ != "backchannel"]
+    assert [(s.start, s.end, s.label_) for s in doc.spans[FILLERS_KEY]] == expected
+    assert len(expected) >= 6
+
+
+def test_a_span_two_patterns_of_one_key_match_comes_once(blank: Language):
+    patterns = [("filler", [{"LOWER": {"IN": ["um", "so"]}}]), ("filler", [{"LOWER": "so"}])]
+    plain = Matcher(blank.vocab)
+    for key, pattern in patterns:
+        plain.add(key, [pattern])
+    doc = tagged(blank, ["So", "the", "price"])
+    assert ScreenedMatcher(blank.vocab, patterns)(doc) == plain(doc)
+    assert len(plain(doc)) == 1
+
+
+def test_word_screen_files_a_pattern_under_the_words_it_requires(blank: Language):
+    screen = WordScreen([
+        [{"LEMMA": "price"}, {"LOWER": {"IN": ["high", "steep"]}}],
+        [{"LOWER": "price"}],
+        [{"POS": "ADJ"}],
+    ])
+    doc = tagged(blank, ["Prices", "are", "steep"], ["price", "be", "steep"])
+    assert screen.candidates(doc) == [0, 2]  # "price" is a lemma here, not a lowercased word
+    assert screen.candidates(tagged(blank, ["The", "price", "."])) == [1, 2]
+
+
 def test_separated_fillers_need_punctuation_to_be_dropped(blank: Language):
     doc = run(blank, tagged(blank, ["Look", "at", "the", "price", "."]))
     assert [s.text for s in doc.spans[SEGMENTS_KEY]] == ["Look at the price."]
@@ -279,6 +327,20 @@ def test_key_phrases_without_a_parser_fall_back_to_lowercased_content_words(blan
     assert key_phrases(doc[:]) == ("invoice pile",)
 
 
+def test_mean_of_others_is_each_segments_mean_over_the_rest_exactly():
+    rng = np.random.default_rng(0)
+    for n in (5, OTHERS_BLOCK + 7):  # one block, and more than one
+        evidence = [CategoryEvidence(*rng.random((3, 9))) for _ in range(n)]
+        context = mean_of_others(evidence)
+        assert len(context) == n
+        for k, mean in enumerate(context):
+            rest = evidence[:k] + evidence[k + 1 :]
+            for name in ("similarity", "rule", "topic"):
+                expected = np.mean([getattr(e, name) for e in rest], axis=0)
+                assert np.array_equal(getattr(mean, name), expected)
+    assert mean_of_others(evidence[:1]) == [None]
+
+
 def test_logistic_model_is_monotone_and_bounded():
     model = LogisticModel(bias=-1.0, weights={"cue": 2.0})
     low, high = model.probability({}), model.probability({"cue": 1.0})
@@ -289,7 +351,7 @@ def test_logistic_model_is_monotone_and_bounded():
 def test_stored_scorer_weights_name_only_features_the_pipeline_produces(blank: Language):
     doc = run(blank, tagged(blank, ["It", "is", "too", "expensive", "."]))
     segment = doc.spans[SEGMENTS_KEY][0]
-    features = [all_features(segment, segment_cues(doc, segment), (0.4, 0.3, 0.2, 0.1))]
+    features = [all_features(segment, cues_by_segment(doc, [segment])[0], (0.4, 0.3, 0.2, 0.1))]
     add_context(features)
     scorers = load_scorers()
     assert set(scorers.objection.weights) <= set(features[0])
@@ -586,6 +648,35 @@ def test_shipped_model_thresholds_are_ordered():
     model = load_model()
     assert 0.0 < model.threshold <= model.feed_threshold < 1.0
     assert model.categories == category_names(DEFAULT_TAXONOMY)
+
+
+class RecordingEmbedder:
+    """The real embedder, noting every text it is asked to encode."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.texts = inner, []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.slow
+def test_rep_turns_are_encoded_only_for_a_model_that_reads_them(nlp, embedder):
+    shipped = load_model()
+    assert not shipped.uses_context  # fitted with the rep-turn block zeroed
+    coef = shipped.objection.coef.copy()
+    coef[:, embedder.dim] = 1.0  # one weight in the rep-turn block
+    reading = replace(shipped, objection=Linear(coef, shipped.objection.bias))
+    assert reading.uses_context
+    turn, rep = ["We can't afford it this year."], ["What budget did you set aside for this?"]
+    for model, encoded in ((shipped, False), (reading, True)):
+        recorder = RecordingEmbedder(embedder)
+        Extractor(nlp, recorder, model=model).extract(turn, rep)
+        assert (rep[0] in recorder.texts) is encoded
 
 
 def test_precision_threshold_is_the_lowest_that_reaches_the_target():
