@@ -46,16 +46,16 @@ _CALL_COLUMNS = (Call.id, Call.account, Call.title, Call.started_at, Call.create
 def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                  cluster_ids: list[int], limit: int) -> dict[int, list[Row]]:
     """Each theme's best quotes under the filters, as app/services/feed.py's best_quotes picks
-    them (confident first, most representative first, one per wording)."""
+    them (confident first, by lead, one per wording)."""
     if not unfiltered(filters):
         return _filtered_theme_quotes(session, workspace_id, kind, filters, cluster_ids, limit)
     # the theme's members in quote order, from their index; no condition on the mention's
     # workspace or kind (the theme's are its members'): SQLite, without statistics, would read
     # the workspace's mentions instead
     members = (select(Mention.id, ClusterMember.similarity, Mention.text,
-                      *_sort_key(-ClusterMember.similarity, -Mention.confidence, Mention.id))
+                      *_sort_key(-ClusterMember.lead, -Mention.confidence, Mention.id))
                .select_from(ClusterMember).join(Mention, ClusterMember.mention_id == Mention.id)
-               .order_by(ClusterMember.similarity.desc(), Mention.confidence.desc(), Mention.id))
+               .order_by(ClusterMember.lead.desc(), Mention.confidence.desc(), Mention.id))
     return _first_quotes(session, lambda cid: members.where(ClusterMember.cluster_id == cid),
                          cluster_ids, limit, one_per_wording=True, correlated=True)
 
@@ -73,7 +73,7 @@ def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
         R.cluster_id.in_(cluster_ids))  # type: ignore[union-attr]
     rows = session.exec(
         select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, Mention.text,
-               *_sort_key(_confident_last(), -ClusterMember.similarity, -Mention.confidence,
+               *_sort_key(_confident_last(), -ClusterMember.lead, -Mention.confidence,
                           Mention.id))
         .select_from(Mention).join(ClusterMember, ClusterMember.mention_id == Mention.id)
         .where(Mention.call_id.in_(calls),
@@ -145,7 +145,8 @@ def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: l
     shown, not its size. `of_group` gives a group's ordered query of mention ids, similarities,
     texts and its sort key; `correlated`: it takes a column of group keys as well."""
     picks: dict = {g: [] for g in groups}
-    # repeated wordings sit side by side in quote order (one text, one similarity)
+    # repeated wordings sit side by side in quote order (one text: one similarity, and as a rule
+    # one confidence)
     window = 8 * limit + 8 if one_per_wording else limit
     short = list(groups) if limit > 0 else []  # quotes=0 asks for none
     while short:
