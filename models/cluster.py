@@ -32,7 +32,9 @@ class ClusterMember(SQLModel, table=True):
     cluster_id: int = Field(foreign_key="cluster.id")
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     similarity: float = 0.0  # cosine to the theme's centroid
-    lead: float = 0.0  # the member's place in quote order (app/services/feed.py, quote_lead)
+    # the member's place in quote order (app/services/feed.py, quote_lead); no default, so a
+    # writer that forgets it fails on the NOT NULL instead of putting the member last
+    lead: float
 
 
 class ClusterEvent(SQLModel, table=True):

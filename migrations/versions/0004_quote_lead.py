@@ -22,6 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # the server default only lets the NOT NULL column be added to the rows already there; they
+    # are filled at once and it is dropped, so that new rows must name their lead
     with op.batch_alter_table('clustermember', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lead', sa.Float(), nullable=False, server_default='0'))
     op.execute("UPDATE clustermember SET lead = similarity + (SELECT mention.confidence "

@@ -7,8 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, select
 
+from app.db import session_scope
+from app.jobs.placement import place_new_mentions
+from app.jobs.rebuild import rebuild_kind
 from app.services import rollups
 from app.services.cluster_view import cluster_detail
 from app.services.feed import FeedFilters, quote_lead
@@ -18,6 +22,7 @@ from models import Call, Cluster, ClusterMember, Mention, Utterance
 from pipelines.extraction.step5_model import feed_threshold
 from pipelines.vectors import pack
 from tests.app.feed_reference import reference_feed_page
+from tests.app.mention_rows import add_mentions, topic_vectors
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 # (text, similarity to the theme, confidence): the most central member is small talk the
@@ -80,3 +85,35 @@ def test_the_first_quote_is_not_the_central_small_talk_the_extractor_doubts(engi
         first = sure[0] if confident else UNSURE_OBJECTION[0]
         assert _quotes(session, workspace_id)[0] == first
         assert cluster_detail(session=session, cluster=theme)["variants"][0]["text"] == first
+
+
+def _add(session: Session, workspace_id: int, X, kind: str, tag: str) -> list[int]:
+    """Mentions of these vectors, with confidences from 0.1 to 0.9."""
+    ids = add_mentions(session, workspace_id, X, calls=4, kind=kind, tag=tag)
+    for i, mention_id in enumerate(ids):
+        session.execute(update(Mention).where(Mention.id == mention_id)
+                        .values(confidence=0.1 + 0.2 * (i % 5)))
+    return ids
+
+
+@pytest.mark.parametrize("kind", ["objection", "question"])
+def test_rebuilds_and_placements_write_each_members_lead(engine, kind):
+    X, _ = topic_vectors(3, 20, seed=3)
+    with session_scope(engine) as session:
+        workspace_id = get_or_create_workspace(session=session, name="leads").id
+        _add(session, workspace_id, X, kind, "a")
+    with session_scope(engine) as session:
+        rebuild_kind(session=session, workspace_id=workspace_id, kind=kind, job_id=None)
+    more, _ = topic_vectors(3, 2, seed=3, spread=0.1)
+    with session_scope(engine) as session:
+        new = _add(session, workspace_id, more, kind, "b")
+        placed = place_new_mentions(session=session, workspace_id=workspace_id,
+                                    mentions=[session.get(Mention, m) for m in new])
+    assert placed == len(new)
+    with Session(engine) as session:
+        members = session.exec(select(ClusterMember.mention_id, ClusterMember.similarity,
+                                      ClusterMember.lead, Mention.confidence)
+                               .join(Mention, Mention.id == ClusterMember.mention_id)).all()
+    assert set(new) < {m for m, *_ in members}  # placed, and members of the rebuild besides
+    for _, sim, lead, confidence in members:
+        assert lead == pytest.approx(quote_lead(sim, confidence))
