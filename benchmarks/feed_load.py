@@ -171,7 +171,7 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
         mention_ids = _bulk(session, Mention, mentions)
         members = [{"mention_id": mid, "cluster_id": theme_ids[labels[w]], "workspace_id": ws.id,
                         "similarity": float(sims[w]),
-                        "lead": quote_lead(float(sims[w]), m["confidence"])}
+                        "lead": quote_lead(float(sims[w]), m["confidence"], m["kind"])}
                    for mid, m, (_, w) in zip(mention_ids, mentions, picks, strict=True)
                    if labels[w] >= 0]
         _bulk(session, ClusterMember, members, returning=False)

@@ -34,7 +34,7 @@ def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Me
             cluster = clusters[int(label)]
             session.add(ClusterMember(mention_id=m.id, cluster_id=cluster.id,
                                       workspace_id=workspace_id, similarity=float(sim),
-                                      lead=quote_lead(float(sim), m.confidence)))
+                                      lead=quote_lead(float(sim), m.confidence, kind)))
             cluster.size += 1
             cluster.updated_at = utcnow()
             session.add(cluster)

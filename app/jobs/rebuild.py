@@ -101,7 +101,7 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
         sims = X[idx] @ result.centroids[label]
         rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
                      "workspace_id": workspace_id, "similarity": float(sim),
-                     "lead": quote_lead(float(sim), mentions[i].confidence)}
+                     "lead": quote_lead(float(sim), mentions[i].confidence, kind)}
                     for i, sim in zip(idx, sims, strict=True))
     _insert_members(session, rows)
     _record_history(session, matching, workspace_id, job_id, kept)

@@ -40,15 +40,21 @@ FEED_KINDS = {"objections": "objection", "questions": "question", "pains": "pain
 OTHER_KINDS_MIN_CONFIDENCE = 0.5
 
 
-def quote_lead(similarity: float, confidence: float) -> float:
-    """A theme member's place in quote order: how typical of the theme and how sure it is.
+def quote_lead(similarity: float, confidence: float, kind: str) -> float:
+    """A theme member's place in quote order: how typical of the theme and, for an objection,
+    how sure the extractor is of it.
+
+    Only objection confidences are calibrated (a model's probability); a question's is a
+    hand-set step (0.9 with a "?", 0.6 without, pipelines/extraction/step7_extractor.py) that
+    would reorder its theme by punctuation, and a pain's a rule scorer's that no evaluation of
+    quote order has checked; questions and pains lead by similarity alone.
 
     Within the confident and then the other members, quotes lead by this. On the held-out dev
     split of benchmarks/feed_eval.py, ordering by similarity alone put a real objection first in
     0.60 of the themes, by similarity plus confidence 0.84 (plus half the confidence: 0.76,
     twice: 0.84): a theme's small talk can sit as close to its centroid as its objections.
     """
-    return similarity + confidence
+    return similarity + confidence if kind == "objection" else similarity
 
 
 def feed_min_confidence(kind: str) -> float:

@@ -1,8 +1,8 @@
 """quote order by lead
 
-A theme's quotes are read in order of each member's lead (its similarity to the theme plus its
-mention's confidence) instead of its similarity alone; the leads of the members a database
-already holds are counted here, as app/services/feed.py's quote_lead counts them.
+A theme's quotes are read in order of each member's lead (its similarity to the theme, plus its
+mention's confidence for an objection) instead of its similarity alone; the leads of the members
+a database already holds are counted here, as app/services/feed.py's quote_lead counts them.
 
 Revision ID: 0004
 Revises: 0003
@@ -26,7 +26,8 @@ def upgrade() -> None:
     # are filled at once and it is dropped, so that new rows must name their lead
     with op.batch_alter_table('clustermember', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lead', sa.Float(), nullable=False, server_default='0'))
-    op.execute("UPDATE clustermember SET lead = similarity + (SELECT mention.confidence "
+    op.execute("UPDATE clustermember SET lead = similarity + (SELECT CASE WHEN mention.kind = "
+               "'objection' THEN mention.confidence ELSE 0 END "
                "FROM mention WHERE mention.id = clustermember.mention_id)")
     with op.batch_alter_table('clustermember', schema=None) as batch_op:
         batch_op.alter_column('lead', server_default=None)

@@ -99,7 +99,7 @@ def _mentions(session: Session, rng: random.Random, calls: list[Call],
                 sim = rng.choice((0.5, 0.9, rng.random()))
                 session.add(ClusterMember(mention_id=mention.id, cluster_id=cluster.id,
                                           workspace_id=call.workspace_id, similarity=sim,
-                                          lead=quote_lead(sim, mention.confidence)))
+                                          lead=quote_lead(sim, mention.confidence, mention.kind)))
     session.flush()
 
 
@@ -309,7 +309,7 @@ def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
                         cluster = rng.choice([c for c in clusters[m.kind] if c.active])
                         session.add(ClusterMember(mention_id=m.id, cluster_id=cluster.id,
                                                   workspace_id=ws.id, similarity=0.5,
-                                                  lead=quote_lead(0.5, m.confidence)))
+                                                  lead=quote_lead(0.5, m.confidence, m.kind)))
                     if rng.random() < 0.3:
                         m.category = rng.choice(CATEGORIES)
                         session.add(m)
@@ -424,7 +424,7 @@ def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
             sim = 0.9 if repeated else 0.5
             session.add(ClusterMember(mention_id=mention.id, cluster_id=theme.id,
                                       workspace_id=ws.id, similarity=sim,
-                                      lead=quote_lead(sim, mention.confidence)))
+                                      lead=quote_lead(sim, mention.confidence, mention.kind)))
         session.flush()
         rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
         session.commit()

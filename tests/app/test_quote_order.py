@@ -55,7 +55,7 @@ def _theme(session: Session, members: list[tuple[str, float, float]]) -> tuple[i
         session.add(mention)
         session.flush()
         session.add(ClusterMember(mention_id=mention.id, cluster_id=theme.id, workspace_id=ws.id,
-                                  similarity=sim, lead=quote_lead(sim, confidence)))
+                                  similarity=sim, lead=quote_lead(sim, confidence, "objection")))
     session.flush()
     rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
     session.commit()
@@ -116,4 +116,6 @@ def test_rebuilds_and_placements_write_each_members_lead(engine, kind):
                                .join(Mention, Mention.id == ClusterMember.mention_id)).all()
     assert set(new) < {m for m, *_ in members}  # placed, and members of the rebuild besides
     for _, sim, lead, confidence in members:
-        assert lead == pytest.approx(quote_lead(sim, confidence))
+        assert lead == pytest.approx(quote_lead(sim, confidence, kind))
+        # only objection confidences are calibrated; a question leads by similarity alone
+        assert lead == pytest.approx(sim + confidence if kind == "objection" else sim)
