@@ -245,11 +245,14 @@ def other_rows(*, session: Session, workspace_id: int, kind: str, category: str 
     return loose_quotes(rows)
 
 
+def quote_order(row: Row) -> tuple:
+    """A theme's quotes in the feed's order: confident ones first, each by its lead."""
+    return (not row.confident, -row.lead, -row.mention.confidence, row.mention.id)
+
+
 def best_quotes(rows: list[Row], limit: int) -> list[Row]:
-    """Confident quotes first, each by its lead (quote_lead); one per wording."""
-    ranked = sorted(rows, key=lambda r: (not r.confident, -r.lead, -r.mention.confidence,
-                                         r.mention.id))
-    return distinct_wordings(ranked, lambda r: r.mention.text, limit)
+    """Quotes in the feed's order (quote_order); one per wording."""
+    return distinct_wordings(sorted(rows, key=quote_order), lambda r: r.mention.text, limit)
 
 
 def distinct_wordings(ranked: Iterable[T], text: Callable[[T], str], limit: int) -> list[T]:

@@ -15,6 +15,7 @@ from app.jobs.placement import place_new_mentions
 from app.jobs.rebuild import rebuild_kind
 from app.services import rollups
 from app.services.cluster_view import cluster_detail
+from app.services.export import quotes_csv
 from app.services.feed import FeedFilters, quote_lead
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
@@ -85,6 +86,9 @@ def test_the_first_quote_is_not_the_central_small_talk_the_extractor_doubts(engi
         first = sure[0] if confident else UNSURE_OBJECTION[0]
         assert _quotes(session, workspace_id)[0] == first
         assert cluster_detail(session=session, cluster=theme)["variants"][0]["text"] == first
+        exported = quotes_csv(session=session, workspace_id=workspace_id, kinds=["objection"],
+                              filters=FeedFilters()).splitlines()
+        assert first in exported[1]  # the export's first quote is the feed's
 
 
 def _add(session: Session, workspace_id: int, X, kind: str, tag: str) -> list[int]:
