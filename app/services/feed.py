@@ -90,7 +90,7 @@ class Row:
     cluster_id: int | None
     similarity: float
     call: Call
-    lead: float = 0.0  # its place in quote order (quote_lead); 0 where not read
+    lead: float  # its place in quote order (quote_lead); 0 outside a theme, as similarity
 
     @property
     def confident(self) -> bool:

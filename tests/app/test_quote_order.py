@@ -17,6 +17,7 @@ from app.services import rollups
 from app.services.cluster_view import cluster_detail
 from app.services.export import quotes_csv
 from app.services.feed import FeedFilters, quote_lead
+from app.services.feed_quotes import theme_quotes
 from app.services.feed_view import feed_page
 from app.services.workspaces import get_or_create_workspace
 from models import Call, Cluster, ClusterMember, Mention, Utterance
@@ -89,6 +90,18 @@ def test_the_first_quote_is_not_the_central_small_talk_the_extractor_doubts(engi
         exported = quotes_csv(session=session, workspace_id=workspace_id, kinds=["objection"],
                               filters=FeedFilters()).splitlines()
         assert first in exported[1]  # the export's first quote is the feed's
+
+
+def test_the_feeds_quotes_carry_their_lead(engine):
+    with Session(engine) as session:
+        workspace_id, theme = _theme(session, [SMALL_TALK, UNSURE_OBJECTION])
+        for filters in (FeedFilters(), FeedFilters(since=NOW - timedelta(days=400))):
+            rows = theme_quotes(session=session, workspace_id=workspace_id, kind="objection",
+                                filters=filters, cluster_ids=[theme.id], limit=3)[theme.id]
+            assert len(rows) == 2
+            for r in rows:
+                assert r.lead == pytest.approx(
+                    quote_lead(r.similarity, r.mention.confidence, "objection"))
 
 
 def _add(session: Session, workspace_id: int, X, kind: str, tag: str) -> list[int]:
