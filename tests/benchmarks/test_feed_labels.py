@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.services.feed import FeedItem, Row
-from benchmarks.feed_labels import check_theme
+from benchmarks.feed_labels import Golds, check_theme
 from models import Call, Cluster, Mention
 from pipelines.extraction.training.labels import Objection
 
@@ -29,7 +29,7 @@ def _theme(label: str) -> FeedItem:
                             category="contract"), score=None, rows=rows)  # type: ignore[arg-type]
 
 
-def _spans(seen: list) -> object:
+def _spans(seen: list) -> Golds:
     """A gold lookup that records the spans asked and says a gold lies in turn 2's 15..60."""
     def golds(row: Row, start: int, end: int) -> tuple[Objection, ...]:
         seen.append((row.mention.id, start, end))
