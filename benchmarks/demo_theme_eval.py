@@ -8,6 +8,8 @@ quote) the theme it was planted as; 27 themes over the 9 categories. A stored me
 labelled quote when it comes from the same call and one quote holds the other, or they share at
 least half their words. NMI and ARI count the other groups as one more cluster (as
 cluster_eval.py counts noise); coverage is the share of labelled quotes found that sit in a theme.
+The top themes are listed with the first quote the feed shows for each, starred when it stands
+for a labelled (planted) objection.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sqlmodel import Session, select
 
 from app.db import make_engine
-from app.services.feed import FeedFilters, build_feed
+from app.services.feed import FeedFilters, FeedItem, best_quotes, build_feed
 from app.settings import Settings
 from models import Call, ClusterMember, Mention, Workspace
 
@@ -68,6 +70,23 @@ def match(labelled: list[dict], mentions: dict[str, list[tuple[str, int]]]):
     return gold, np.array(ours), missed
 
 
+def top_themes(feed: list[FeedItem], labelled: list[dict], top: int) -> None:
+    """The feed's top themes, each with its first quote, starred when it is a labelled quote."""
+    print(f"\ntop {top} objection themes (of {len(feed)}), each with its first quote "
+          "(* a labelled quote):")
+    starred = 0
+    for rank, item in enumerate(feed[:top], start=1):
+        first = best_quotes(item.rows, 1)[0]
+        star = any(i["call"] == first.call.external_id and same_quote(first.mention.text,
+                                                                      i["quote"])
+                   for i in labelled)
+        starred += star
+        print(f"{rank:>3}. [{item.cluster.category}] {item.cluster.label} — {len(item.rows)} "
+              f"mentions, {item.score.mentions} confident, {item.score.calls} calls\n"
+              f"     {'*' if star else ' '} {first.mention.text[:100]}")
+    print(f"first quotes that are labelled quotes: {starred} of {min(top, len(feed))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default="demo")
@@ -87,10 +106,7 @@ def main() -> None:
     print(f"{'demo':<10}{'NMI':>7}{'ARI':>7}{'cover':>7}{'themes':>8}")
     print(f"{'ours':<10}{nmi:>7.3f}{ari:>7.3f}{np.mean(ours >= 0):>7.3f}"
           f"{len(set(ours.tolist()) - {-1}):>8d}")
-    print(f"\ntop {args.top} objection themes (of {len(feed)}):")
-    for rank, item in enumerate(feed[:args.top], start=1):
-        print(f"{rank:>3}. [{item.cluster.category}] {item.cluster.label} — {len(item.rows)} "
-              f"mentions, {item.score.mentions} confident, {item.score.calls} calls")
+    top_themes(feed, labelled, args.top)
     categories = Counter(item.cluster.category for item in feed)
     print("\nthemes per category:", dict(sorted(categories.items(), key=lambda kv: str(kv[0]))))
 

@@ -2,6 +2,7 @@
 
     python -m benchmarks.feed_eval                      # every test-split source
     python -m benchmarks.feed_eval --sources own-clean,demo
+    python -m benchmarks.feed_eval --split dev --labels  # develop on dev, never on test
 
 The labelled turns of the extraction test split (the split rule is read from
 pipelines/extraction/training/labels.py, never copied) are posted through the API as calls: the
@@ -19,7 +20,8 @@ read as the app builds it (categories -> themes and other groups), in a temporar
 
 A last table shows what the feed would reach and show if it kept only mentions at or above a
 confidence (the extractor's mention threshold, a calibrated even chance, its feed threshold):
-the one lever the feed has over precision, paid for in reach.
+the one lever the feed has over precision, paid for in reach. The closing table holds the
+themes' labels and first quotes against the gold (benchmarks/feed_labels.py); --labels lists them.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from sqlmodel import Session, select
 
 from app.db import session_scope
 from app.main import create_app
-from app.services.feed import FeedFilters, Row, build_categories
+from app.services.feed import CategoryGroup, FeedFilters, Row, build_categories
 from app.services.workspaces import create_api_key, get_or_create_workspace
 from app.settings import Settings
+from benchmarks.feed_labels import ThemeCheck, check_theme, report_labels, show_labels
 from models import Call, Utterance
 from pipelines.extraction.step5_model import default_model
 from pipelines.extraction.training.labels import Objection, Turn, load_turns
@@ -114,25 +117,37 @@ def post_and_rebuild(client: TestClient, headers: dict, calls: dict) -> dict[str
     return sources
 
 
-def feed_mentions(session: Session, workspace_id: int, golds_by_turn: dict,
+class GoldIndex:
+    """The labelled turn a feed row was said in, and the gold objections a span of it overlaps."""
+
+    def __init__(self, session: Session, workspace_id: int, golds_by_turn: dict) -> None:
+        self.texts = {u.id: u.text for u in session.exec(select(Utterance).where(
+            Utterance.workspace_id == workspace_id))}
+        self.golds_by_turn = golds_by_turn
+
+    def turn(self, row: Row) -> Turn | None:
+        text = self.texts[row.mention.utterance_id]
+        return self.golds_by_turn.get((row.call.external_id, spaced(text)))
+
+    def golds(self, row: Row, start: int, end: int) -> tuple[Objection, ...]:
+        turn = self.turn(row)
+        text = self.texts[row.mention.utterance_id]
+        return overlapping(text, start, end, turn.objections) if turn else ()
+
+
+def feed_mentions(groups: list[CategoryGroup], index: GoldIndex,
                   sources: dict[str, str]) -> list[Shown]:
     """Every mention of the objection feed, themes and other groups, matched against the gold."""
-    groups = build_categories(session=session, workspace_id=workspace_id, kind="objection",
-                              filters=FeedFilters())
-    texts = {u.id: u.text for u in session.exec(select(Utterance).where(
-        Utterance.workspace_id == workspace_id))}
     shown = []
     for group in groups:
         placed: list[tuple[Row, str | None, bool]] = [
             (r, t.cluster.category, True) for t in group.themes for r in t.rows]
         placed += [(r, group.category, False) for r in group.other]
         for row, category, themed in placed:
-            m = row.mention
-            text = texts[m.utterance_id]
-            turn = golds_by_turn.get((row.call.external_id, spaced(text)))
-            golds = overlapping(text, m.start_char, m.end_char, turn.objections) if turn else ()
+            m, turn = row.mention, index.turn(row)
             shown.append(Shown(sources[row.call.external_id], category, themed, row.confident,
-                               m.confidence, turn.id if turn else None, golds))
+                               m.confidence, turn.id if turn else None,
+                               index.golds(row, m.start_char, m.end_char)))
     return shown
 
 
@@ -196,8 +211,10 @@ def reach_marks(shown: list[Shown]) -> dict[tuple[str, str], set[str]]:
     return marks
 
 
-def evaluate(url: str, calls: dict, golds_by_turn: dict) -> tuple[list[Shown], int, int]:
-    """Posts the calls into a fresh workspace at url; the feed's mentions, themes, processed."""
+def evaluate(url: str, calls: dict,
+             golds_by_turn: dict) -> tuple[list[Shown], list[ThemeCheck], int]:
+    """Posts the calls into a fresh workspace at url; the feed's mentions, its themes' labels
+    and first quotes, and how many calls were processed."""
     app = create_app(Settings(database_url=url, worker_enabled=False))
     with TestClient(app) as client:
         with session_scope(app.state.engine) as session:
@@ -206,13 +223,15 @@ def evaluate(url: str, calls: dict, golds_by_turn: dict) -> tuple[list[Shown], i
             key = create_api_key(session=session, workspace=workspace)
         sources = post_and_rebuild(client, {"Authorization": f"Bearer {key}"}, calls)
         with Session(app.state.engine) as session:
-            shown = feed_mentions(session, workspace_id, golds_by_turn, sources)
+            groups = build_categories(session=session, workspace_id=workspace_id,
+                                      kind="objection", filters=FeedFilters())
+            index = GoldIndex(session, workspace_id, golds_by_turn)
+            shown = feed_mentions(groups, index, sources)
+            checks = [check_theme(t, lambda r: sources[r.call.external_id], index.golds)
+                      for g in groups for t in g.themes]
             processed = len(session.exec(select(Call.id).where(
                 Call.workspace_id == workspace_id, Call.status == "processed")).all())
-            themes = len({t.cluster.id for g in build_categories(
-                session=session, workspace_id=workspace_id, kind="objection",
-                filters=FeedFilters()) for t in g.themes})
-    return shown, themes, processed
+    return shown, checks, processed
 
 
 def main() -> None:
@@ -220,6 +239,7 @@ def main() -> None:
     parser.add_argument("--sources", help="comma-separated sources (default: all in the split)")
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--database", help="an empty database URL to keep (default: a temp one)")
+    parser.add_argument("--labels", action="store_true", help="list every theme's label")
     args = parser.parse_args()
     wanted = set(args.sources.split(",")) if args.sources else None
     turns = [t for t in load_turns() if t.split == args.split
@@ -229,16 +249,19 @@ def main() -> None:
     golds_by_turn = {(f"{t.source}/{t.group}", spaced(t.text)): t for t in turns}
     started = time.perf_counter()
     if args.database:
-        shown, themes, processed = evaluate(args.database, calls, golds_by_turn)
+        shown, checks, processed = evaluate(args.database, calls, golds_by_turn)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'feed-eval.db'}"
-            shown, themes, processed = evaluate(url, calls, golds_by_turn)
+            shown, checks, processed = evaluate(url, calls, golds_by_turn)
     print(f"split {args.split}: {len(turns)} turns as {len(calls)} calls ({processed} processed)"
           f" in {time.perf_counter() - started:.0f} s; feed mentions not traced to a labelled "
           f"turn: {sum(s.turn is None for s in shown)}")
-    report(turns, shown, reach_marks(shown), themes)
+    report(turns, shown, reach_marks(shown), len(checks))
     by_confidence(turns, shown)
+    report_labels(checks)
+    if args.labels:
+        show_labels(checks)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ once with the project's embedder and cached in benchmarks/.cache. Calls (one per
 dated over the last 180 days, with accounts, deal stages, outcomes, tags and role confidences
 drawn at random) each get ~6 sampled quotes and a ~8 KB raw payload. Themes are synthetic but
 realistic: k-means on the wordings' embeddings (about one theme per 700 mentions), the 80% of
-mentions closest to their centre are members with their cosine as similarity, the rest sit in
-their category's other group. Rows are inserted in bulk (not through the pipeline); the feed's
-summaries are then built by the rebuild's own code (app/services/rollups.py), timed.
+mentions closest to their centre are members with their cosine as similarity and their lead in
+quote order as a rebuild writes it, the rest sit in their category's other group. Rows are
+inserted in bulk (not through the pipeline); the feed's summaries are then built by the
+rebuild's own code (app/services/rollups.py), timed.
 
 The server is started as `verbatim serve` starts it (its worker threads idle: no jobs). Each
 client is a keep-alive HTTP/1.1 connection sending its next request when the last one answered.
@@ -118,6 +119,7 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
 
     from app.db import make_engine, migrate
     from app.services import rollups
+    from app.services.feed import quote_lead
     from app.services.workspaces import create_api_key, get_or_create_workspace
     from models import Call, ClusterMember, Mention, Utterance
 
@@ -168,8 +170,10 @@ def build_workspace(url: str, n_mentions: int, seed: int = 7) -> str:
                     for (call_id, w), utt_id in zip(picks, utt_ids, strict=True)]
         mention_ids = _bulk(session, Mention, mentions)
         members = [{"mention_id": mid, "cluster_id": theme_ids[labels[w]], "workspace_id": ws.id,
-                        "similarity": float(sims[w])}
-                   for mid, (_, w) in zip(mention_ids, picks, strict=True) if labels[w] >= 0]
+                        "similarity": float(sims[w]),
+                        "lead": quote_lead(float(sims[w]), m["confidence"], m["kind"])}
+                   for mid, m, (_, w) in zip(mention_ids, mentions, picks, strict=True)
+                   if labels[w] >= 0]
         _bulk(session, ClusterMember, members, returning=False)
         session.commit()
         if session.get_bind().dialect.name == "postgresql":

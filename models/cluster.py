@@ -27,11 +27,14 @@ class Cluster(SQLModel, table=True):
 
 class ClusterMember(SQLModel, table=True):
     # a theme's members in quote order: its best quotes are the first few rows read
-    __table_args__ = (Index("ix_clustermember_ranked", "cluster_id", "similarity"),)
+    __table_args__ = (Index("ix_clustermember_ranked", "cluster_id", "lead"),)
     mention_id: int = Field(foreign_key="mention.id", primary_key=True)
     cluster_id: int = Field(foreign_key="cluster.id")
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
-    similarity: float = 0.0
+    similarity: float = 0.0  # cosine to the theme's centroid
+    # the member's place in quote order (app/services/feed.py, quote_lead); no default, so a
+    # writer that forgets it fails on the NOT NULL instead of putting the member last
+    lead: float
 
 
 class ClusterEvent(SQLModel, table=True):

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, func, select
 
+from app.services.feed import quote_lead
 from models import Cluster, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.blas import one_blas_thread
@@ -36,7 +37,8 @@ def place_new_mentions(*, session: Session, workspace_id: int, mentions: list[Me
                 continue
             cluster = clusters[int(label)]
             session.add(ClusterMember(mention_id=m.id, cluster_id=cluster.id,
-                                      workspace_id=workspace_id, similarity=float(sim)))
+                                      workspace_id=workspace_id, similarity=float(sim),
+                                      lead=quote_lead(float(sim), m.confidence, kind)))
             cluster.size += 1
             cluster.updated_at = utcnow()
             session.add(cluster)

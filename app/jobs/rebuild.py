@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 from app.jobs.warm_start import last_fit, needs_refit
 from app.nlp import Models
 from app.services import rollups
+from app.services.feed import quote_lead
 from models import Cluster, ClusterEvent, ClusterMember, Job, Mention
 from models.base import utcnow
 from pipelines.cluster import ClusterResult
@@ -99,7 +100,8 @@ def rebuild_kind(*, session: Session, workspace_id: int, kind: str, job_id: int 
                                      related=[]))
         sims = X[idx] @ result.centroids[label]
         rows.extend({"mention_id": mentions[i].id, "cluster_id": cluster.id,
-                     "workspace_id": workspace_id, "similarity": float(sim)}
+                     "workspace_id": workspace_id, "similarity": float(sim),
+                     "lead": quote_lead(float(sim), mentions[i].confidence, kind)}
                     for i, sim in zip(idx, sims, strict=True))
     _insert_members(session, rows)
     _record_history(session, matching, workspace_id, job_id, kept)

@@ -17,10 +17,10 @@ VARIANT_COSINE = 0.85
 
 
 def _rows(session: Session, cluster: Cluster):
-    """Members, confident ones first, each most representative first."""
+    """Members in the feed's quote order: confident ones first, each by its lead."""
     rows = filtered_rows(session=session, workspace_id=cluster.workspace_id, kind=cluster.kind,
                          filters=FeedFilters(), cluster_id=cluster.id, with_embeddings=True)
-    return sorted(rows, key=lambda r: (not r.confident, -r.similarity, r.mention.id))
+    return sorted(rows, key=lambda r: (not r.confident, -r.lead, r.mention.id))
 
 
 def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
@@ -29,7 +29,7 @@ def cluster_detail(*, session: Session, cluster: Cluster) -> dict:
     if rows:
         X = unpack_many([r.mention.embedding for r in rows])
         # confident members lead their group: the wording shown is one a customer surely said
-        centrality = np.array([r.similarity + (1.0 if r.confident else 0.0) for r in rows])
+        centrality = np.array([r.lead + (1.0 if r.confident else 0.0) for r in rows])
         groups = group_variants([r.mention.text for r in rows], X, VARIANT_COSINE)
         for group in by_representativeness(groups, centrality):
             variants.append({"text": rows[group[0]].mention.text, "count": len(group),

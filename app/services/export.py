@@ -11,7 +11,15 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.services.cluster_view import cluster_detail
-from app.services.feed import FeedFilters, Row, best_quotes, build_feed, filtered_rows, when
+from app.services.feed import (
+    FeedFilters,
+    Row,
+    best_quotes,
+    build_feed,
+    filtered_rows,
+    quote_order,
+    when,
+)
 from models import Cluster
 from models.base import utcnow
 from pipelines.rank import MentionStat, explain, score_clusters
@@ -73,15 +81,16 @@ def clusters_csv(*, session: Session, workspace_id: int, kind: str, filters: Fee
 
 def quotes_csv(*, session: Session, workspace_id: int, kinds: list[str], filters: FeedFilters,
                cluster_id: int | None = None) -> str:
-    """Every quote that passes the filters, theme by theme (most representative first), then
+    """Every quote that passes the filters, theme by theme (in the feed's quote order), then
     the other groups' (cluster_id empty, labelled "Other <category>"); one theme's with cluster_id."""
     rows: list[Row] = []
     for kind in kinds:
         rows.extend(filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
                                   filters=filters, cluster_id=cluster_id,
                                   themed=cluster_id is not None))
+    # a theme's quotes in the feed's order (its first is the feed's first); other groups' by id
     rows.sort(key=lambda r: (r.cluster_id is None, r.cluster_id or 0, r.mention.category or "",
-                             -r.similarity, r.mention.id))
+                             quote_order(r) if r.cluster_id is not None else (r.mention.id,)))
     labels = _labels(session, {r.cluster_id for r in rows if r.cluster_id is not None})
     lines = []
     for r in rows:

@@ -41,21 +41,23 @@ _MENTION_COLUMNS = (Mention.id, Mention.text, Mention.call_id, Mention.speaker, 
                     Mention.kind, Mention.workspace_id)
 _CALL_COLUMNS = (Call.id, Call.account, Call.title, Call.started_at, Call.created_at,
                  Call.workspace_id)
+# an other group's quote is in no theme: no similarity to one, no lead in its order
+_NO_THEME = (literal(0.0).label("similarity"), literal(0.0).label("lead"))
 
 
 def theme_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                  cluster_ids: list[int], limit: int) -> dict[int, list[Row]]:
     """Each theme's best quotes under the filters, as app/services/feed.py's best_quotes picks
-    them (confident first, most representative first, one per wording)."""
+    them (confident first, by lead, one per wording)."""
     if not unfiltered(filters):
         return _filtered_theme_quotes(session, workspace_id, kind, filters, cluster_ids, limit)
     # the theme's members in quote order, from their index; no condition on the mention's
     # workspace or kind (the theme's are its members'): SQLite, without statistics, would read
     # the workspace's mentions instead
-    members = (select(Mention.id, ClusterMember.similarity, Mention.text,
-                      *_sort_key(-ClusterMember.similarity, -Mention.confidence, Mention.id))
+    members = (select(Mention.id, ClusterMember.similarity, ClusterMember.lead, Mention.text,
+                      *_sort_key(-ClusterMember.lead, -Mention.confidence, Mention.id))
                .select_from(ClusterMember).join(Mention, ClusterMember.mention_id == Mention.id)
-               .order_by(ClusterMember.similarity.desc(), Mention.confidence.desc(), Mention.id))
+               .order_by(ClusterMember.lead.desc(), Mention.confidence.desc(), Mention.id))
     return _first_quotes(session, lambda cid: members.where(ClusterMember.cluster_id == cid),
                          cluster_ids, limit, one_per_wording=True, correlated=True)
 
@@ -72,9 +74,9 @@ def _filtered_theme_quotes(session: Session, workspace_id: int, kind: str,
         *rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
         R.cluster_id.in_(cluster_ids))  # type: ignore[union-attr]
     rows = session.exec(
-        select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, Mention.text,
-               *_sort_key(_confident_last(), -ClusterMember.similarity, -Mention.confidence,
-                          Mention.id))
+        select(ClusterMember.cluster_id, Mention.id, ClusterMember.similarity, ClusterMember.lead,
+               Mention.text,
+               *_sort_key(_confident_last(), -ClusterMember.lead, -Mention.confidence, Mention.id))
         .select_from(Mention).join(ClusterMember, ClusterMember.mention_id == Mention.id)
         .where(Mention.call_id.in_(calls),
                ClusterMember.cluster_id.in_(cluster_ids))).all()  # type: ignore[union-attr]
@@ -92,23 +94,21 @@ def _sort_key(*columns) -> list:
 
 def _ranked_here(session: Session, rows: Sequence, groups: list, limit: int, *,
                  one_per_wording: bool) -> dict:
-    """Each group's first quotes from rows of (group, mention id, similarity, text, *sort key)
-    that hold all of its candidates."""
+    """Each group's first quotes from rows of (group, mention id, similarity, lead, text,
+    *sort key) that hold all of its candidates."""
     ranked: dict = {g: [] for g in groups}
-    for group, mention_id, sim, quote, *_ in sorted(rows, key=lambda r: tuple(r[4:])):
-        ranked[group].append((mention_id, float(sim or 0.0), quote))
+    for group, *candidate in sorted(rows, key=lambda r: tuple(r[5:])):
+        ranked[group].append(_candidate(*candidate))
     picks = {g: (distinct_wordings(ranked[g], _wording, limit) if one_per_wording
                  else ranked[g][:limit]) for g in groups}
-    mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
-    return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
-                for m, sim, _ in picks[g]] for g in groups}
+    return _rows(session, picks)
 
 
 def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                  categories: list[str | None], limit: int) -> dict[str | None, list[Row]]:
     """Each category's other group, confident and recent first (feed.loose_quotes' order)."""
     # an other group's summary rows, and each one's loose mentions
-    loose = (select(R.category, Mention.id, literal(0.0), Mention.text).select_from(R)
+    loose = (select(R.category, Mention.id, *_NO_THEME, Mention.text).select_from(R)
              .join(Mention, and_(Mention.call_id == R.call_id, Mention.kind == R.kind))
              .join(ClusterMember, ClusterMember.mention_id == Mention.id, isouter=True)
              .where(*rollup_filter(workspace_id=workspace_id, kind=kind, filters=filters),
@@ -129,7 +129,7 @@ def other_quotes(*, session: Session, workspace_id: int, kind: str, filters: Fee
         # newest first from the other groups' index; an other group's rows are of its
         # mentions' category: named as a constant on both sides, PostgreSQL estimates the
         # join well enough to walk the index
-        return (loose.with_only_columns(Mention.id, literal(0.0), Mention.text,
+        return (loose.with_only_columns(Mention.id, *_NO_THEME, Mention.text,
                                         *_sort_key(-R.at_us, -Mention.confidence, Mention.id))
                 .where(same(R.category, category), same(Mention.category, category))
                 .order_by(R.at_us.desc(), Mention.confidence.desc(), Mention.id))
@@ -143,9 +143,10 @@ def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: l
     mentions in order, then the others. Each group is read in the order an index gives, only a
     window deep (deeper while it is short of wordings), so that its cost follows the quotes
     shown, not its size. `of_group` gives a group's ordered query of mention ids, similarities,
-    texts and its sort key; `correlated`: it takes a column of group keys as well."""
+    leads, texts and its sort key; `correlated`: it takes a column of group keys as well."""
     picks: dict = {g: [] for g in groups}
-    # repeated wordings sit side by side in quote order (one text, one similarity)
+    # repeated wordings sit side by side in quote order (one text: one similarity, and as a rule
+    # one confidence)
     window = 8 * limit + 8 if one_per_wording else limit
     short = list(groups) if limit > 0 else []  # quotes=0 asks for none
     while short:
@@ -156,9 +157,7 @@ def _first_quotes(session: Session, of_group: Callable[[Any], Select], groups: l
                             else candidates[:limit])
         short = [g for g in short if len(picks[g]) < limit and not heads[g][1]]
         window *= 4
-    mentions = _mention_rows(session, [m for p in picks.values() for m, _, _ in p])
-    return {g: [Row(mentions[m].mention, mentions[m].cluster_id, sim, mentions[m].call)
-                for m, sim, _ in picks[g]] for g in groups}
+    return _rows(session, picks)
 
 
 def _ordered_heads(session: Session, of_group: Callable[[Any], Select], groups: list,
@@ -177,7 +176,7 @@ def _ordered_heads(session: Session, of_group: Callable[[Any], Select], groups: 
 
 def _heads(session: Session, of_group: Callable[[Any], Select], groups: list,
            where: ColumnElement, window: int, *, correlated: bool) -> list[list[tuple]]:
-    """The first `window` rows (mention id, similarity, text) of each group's ordered query
+    """The first `window` candidates (mention id, similarity, lead, text) of each group's query
     under `where`, the groups read together (a lateral join on PostgreSQL where `of_group` is
     correlated, else a union per hundred groups): each still walks its own index, without a
     round trip of its own. Neither a union nor a lateral join keeps an order, so each group's
@@ -200,8 +199,8 @@ def _heads(session: Session, of_group: Callable[[Any], Select], groups: list,
     heads: list[list[tuple]] = [[] for _ in groups]
     for statement in statements:
         rows = session.exec(statement).all()
-        for arm, mention_id, sim, quote, *_ in sorted(rows, key=lambda r: (r[0], *r[4:])):
-            heads[arm].append((mention_id, float(sim or 0.0), quote))
+        for arm, *candidate in sorted(rows, key=lambda r: (r[0], *r[5:])):
+            heads[arm].append(_candidate(*candidate))
     return heads
 
 
@@ -215,12 +214,25 @@ def _lateral(of_group: Callable[[Any], Select], groups: list, where: ColumnEleme
     return select((keys.c.arm - 1).label("arm"), head).select_from(keys).join(head, true())
 
 
-def _wording(candidate: tuple[int, float, str]) -> str:
-    return candidate[2]
+def _candidate(mention_id: int, sim: float | None, lead: float | None, quote: str,
+               *_sort) -> tuple[int, float, float, str]:
+    """A quote read for a group: (mention id, similarity, lead, text)."""
+    return mention_id, float(sim or 0.0), float(lead or 0.0), quote
 
 
-def _mention_rows(session: Session, ids: list[int]) -> dict[int, Row]:
-    """Mentions with their calls, without embeddings or raw payloads."""
+def _wording(candidate: tuple[int, float, float, str]) -> str:
+    return candidate[3]
+
+
+def _rows(session: Session, picks: dict) -> dict:
+    """Each group's picked candidates as feed rows, with their mentions and calls."""
+    read = _mention_rows(session, [c[0] for p in picks.values() for c in p])
+    return {g: [Row(read[m][0], read[m][1], sim, read[m][2], lead) for m, sim, lead, _ in p]
+            for g, p in picks.items()}
+
+
+def _mention_rows(session: Session, ids: list[int]) -> dict[int, tuple[Mention, int | None, Call]]:
+    """Mentions with their theme and call, without embeddings or raw payloads."""
     if not ids:
         return {}
     query = (select(Mention, ClusterMember.cluster_id, Call)
@@ -228,4 +240,4 @@ def _mention_rows(session: Session, ids: list[int]) -> dict[int, Row]:
              .join(Call, Call.id == Mention.call_id)
              .where(Mention.id.in_(ids))  # type: ignore[union-attr]
              .options(load_only(*_MENTION_COLUMNS), load_only(*_CALL_COLUMNS)))
-    return {m.id: Row(m, cid, 0.0, call) for m, cid, call in session.exec(query)}
+    return {m.id: (m, cid, call) for m, cid, call in session.exec(query)}

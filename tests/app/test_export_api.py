@@ -81,6 +81,7 @@ def test_quotes_csv_lists_every_clustered_quote_with_its_source(processed):
     assert f"cluster-{price['id']}" in r.headers["content-disposition"]
     assert list(rows[0]) == QUOTE_COLUMNS
     assert len(rows) == price["mentions"]
+    assert rows[0]["quote"] == price["quotes"][0]["text"]  # the feed's first quote leads
     assert sum(any(row["quote"] in p or p in row["quote"] for p in PLANTED["price"])
                for row in rows) >= 3
     for row in rows:

@@ -153,7 +153,7 @@ def test_an_objection_counts_from_the_models_feed_threshold_other_kinds_from_hal
     def row(kind: str, confidence: float) -> Row:
         mention = Mention(workspace_id=1, call_id=1, utterance_id=1, kind=kind,
                           confidence=confidence, text="x", start_char=0, end_char=1, speaker="Jo")
-        return Row(mention, None, 0.0, Call(workspace_id=1, external_id="c"))
+        return Row(mention, None, 0.0, Call(workspace_id=1, external_id="c"), 0.0)
 
     assert not row("objection", (0.5 + threshold) / 2).confident
     assert row("objection", threshold).confident

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from app.db import alembic_config, migrate
 from app.services import rollups
-from app.services.feed import FeedFilters
+from app.services.feed import FeedFilters, quote_lead
 from app.services.feed_days import rebuild_days
 from app.services.feed_stats import weekly_mentions
 from app.services.feed_totals import TOTALS, rebuild_totals
@@ -96,9 +96,10 @@ def _mentions(session: Session, rng: random.Random, calls: list[Call],
             session.flush()
             if rng.random() < 0.65:
                 cluster = rng.choice([c for c in clusters[kind] if c.active])
+                sim = rng.choice((0.5, 0.9, rng.random()))
                 session.add(ClusterMember(mention_id=mention.id, cluster_id=cluster.id,
-                                          workspace_id=call.workspace_id,
-                                          similarity=rng.choice((0.5, 0.9, rng.random()))))
+                                          workspace_id=call.workspace_id, similarity=sim,
+                                          lead=quote_lead(sim, mention.confidence, mention.kind)))
     session.flush()
 
 
@@ -307,7 +308,8 @@ def test_kept_totals_equal_a_recount_after_random_changes(engine, seed):
                     if rng.random() < 0.7:
                         cluster = rng.choice([c for c in clusters[m.kind] if c.active])
                         session.add(ClusterMember(mention_id=m.id, cluster_id=cluster.id,
-                                                  workspace_id=ws.id, similarity=0.5))
+                                                  workspace_id=ws.id, similarity=0.5,
+                                                  lead=quote_lead(0.5, m.confidence, m.kind)))
                     if rng.random() < 0.3:
                         m.category = rng.choice(CATEGORIES)
                         session.add(m)
@@ -372,11 +374,19 @@ def _assert_same_feed(session: Session, workspace_id: int, kind: str) -> None:
         assert got == expected, "\n".join(_differences(got, expected))
 
 
-@pytest.mark.parametrize("before, read", [("0001", _kept), ("0002", _days)], ids=["totals", "days"])
+def _leads(session: Session, workspace_id: int) -> dict[int, float]:
+    """Every theme member's lead, by mention."""
+    return {m.mention_id: m.lead for m in session.exec(select(ClusterMember).where(
+        ClusterMember.workspace_id == workspace_id))}
+
+
+@pytest.mark.parametrize("before, read", [("0001", _kept), ("0002", _days), ("0003", _leads)],
+                         ids=["totals", "days", "leads"])
 def test_upgrading_fills_what_a_revision_adds_from_the_summaries_a_database_holds(engine, before,
                                                                                   read):
-    """Revision 0002 brings feed_total, and 0003 the day buckets, to databases that already hold
-    summaries without them: the upgrade fills them as a rebuild would."""
+    """Revision 0002 brings feed_total, 0003 the day buckets and 0004 the members' leads to
+    databases that already hold summaries and members without them: the upgrade fills them as a
+    rebuild would."""
     rng = random.Random(int(before) + 10)
     with Session(engine) as session:
         ws, _, _ = _summarised(session, rng, f"before-{before}", 20)
@@ -411,8 +421,10 @@ def test_quotes_are_read_deeper_while_a_theme_repeats_one_wording(engine):
                               start_char=0, end_char=3, speaker="Jo", embedding=b"\x00" * 8)
             session.add(mention)
             session.flush()
+            sim = 0.9 if repeated else 0.5
             session.add(ClusterMember(mention_id=mention.id, cluster_id=theme.id,
-                                      workspace_id=ws.id, similarity=0.9 if repeated else 0.5))
+                                      workspace_id=ws.id, similarity=sim,
+                                      lead=quote_lead(sim, mention.confidence, mention.kind)))
         session.flush()
         rollups.rebuild_kind(session=session, workspace_id=ws.id, kind="objection")
         session.commit()
