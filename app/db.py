@@ -131,3 +131,36 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# session.info's mark of a session reading a snapshot
+_SNAPSHOT = "read_snapshot"
+_PG_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+@contextmanager
+def read_snapshot(session: Session) -> Iterator[None]:
+    """Every read inside sees one snapshot of the database, whatever others commit meanwhile:
+    numbers read by separate statements (a group's kept totals, its day windows, its quotes)
+    add up. PostgreSQL: a read-only REPEATABLE READ transaction; SQLite: an explicit BEGIN
+    (pysqlite opens no transaction for a SELECT, so each one would read the database as it then
+    stands). The session's transaction ends on the way in (the session must hold nothing to
+    write: a feed read writes nothing) and on the way out, so a snapshot lives only while the
+    feed is read. Nested, the outer snapshot holds."""
+    if session.info.get(_SNAPSHOT):
+        yield
+        return
+    session.commit()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection(execution_options=_PG_SNAPSHOT if postgres else None)
+    if not postgres:
+        connection.exec_driver_sql("BEGIN")
+    session.info[_SNAPSHOT] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        del session.info[_SNAPSHOT]
