@@ -135,25 +135,24 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 # session.info's mark of a session reading a snapshot
 _SNAPSHOT = "read_snapshot"
+# read only: a feed read writes nothing, and PostgreSQL refuses a write that would slip in
 _PG_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 @contextmanager
 def read_snapshot(session: Session) -> Iterator[None]:
-    """Every read inside sees one snapshot of the database, whatever others commit meanwhile:
-    numbers read by separate statements (a group's kept totals, its day windows, its quotes)
-    add up. PostgreSQL: a read-only REPEATABLE READ transaction; SQLite: an explicit BEGIN
-    (pysqlite opens no transaction for a SELECT, so each one would read the database as it then
-    stands). The session's transaction ends on the way in (the session must hold nothing to
-    write: a feed read writes nothing) and on the way out, so a snapshot lives only while the
-    feed is read. Nested, the outer snapshot holds."""
+    """Reads inside see one snapshot of the database, whatever others commit meanwhile, so that
+    numbers read by separate statements (kept totals, day windows, quotes) add up. Ends the
+    session's transaction on the way in (a commit: it must hold nothing to write) and on the way
+    out, so a snapshot lives only while it is read; nested, the outer snapshot holds."""
     if session.info.get(_SNAPSHOT):
         yield
         return
-    session.commit()
+    session.commit()  # a request's key look-up began a transaction: its isolation is set
     postgres = session.get_bind().dialect.name == "postgresql"
     connection = session.connection(execution_options=_PG_SNAPSHOT if postgres else None)
     if not postgres:
+        # pysqlite opens no transaction for a SELECT: each would read the database as it stands
         connection.exec_driver_sql("BEGIN")
     session.info[_SNAPSHOT] = True
     try:
