@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from app.schemas import FeedOut
 from app.services import rollups
 from app.services.calls import delete_call_content
+from app.services.export import clusters_csv
 from app.services.feed import FeedFilters
 from app.services.feed_stats import feed_groups, weekly_mentions
 from app.services.feed_view import feed_page
@@ -201,5 +202,32 @@ def test_a_call_cleared_while_the_feed_is_read_is_shown_as_before_or_after(engin
                                     lambda reader: read(reader, workspace_id, NOW))
     with Session(engine) as session:
         after = read(session, workspace_id, NOW)
+    assert before != after
+    assert during in (before, after)
+
+
+def test_a_call_won_while_the_feed_is_exported_is_shown_as_before_or_after(engine):
+    """A lost call is marked won just after the export read the mentions: the workspace's loss
+    rate, read after them, is of the same moment as the calls' outcomes the scores count."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        workspace_id, won_id = _summarised_with_a_call_at(session, rng, "export-race",
+                                                          NOW - timedelta(days=10))
+
+    def export(session: Session) -> str:
+        return clusters_csv(session=session, workspace_id=workspace_id, kind="objection",
+                            filters=FeedFilters(), now=NOW)
+
+    def win(writer: Session) -> None:
+        call = writer.get(Call, won_id)
+        call.outcome = "won"
+        writer.add(call)
+        rollups.refresh_call(session=writer, call=call)
+
+    with Session(engine) as session:
+        before = export(session)
+    during = _read_while_committing(engine, "FROM mention", win, export)
+    with Session(engine) as session:
+        after = export(session)
     assert before != after
     assert during in (before, after)
