@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from app.db import read_snapshot, session_scope
+from app.db import PendingWrites, read_snapshot, session_scope
 from app.services.workspaces import get_or_create_workspace
 from models import Workspace
 
@@ -45,3 +47,25 @@ def test_a_session_writes_after_its_snapshot(engine):
     _add_workspace(engine, "written-by-the-next")
     with Session(engine) as session:
         assert _workspaces(session) == 2
+
+
+def test_a_write_inside_a_snapshot_fails(engine):
+    """A snapshot only reads: a write inside is refused (PostgreSQL: a read-only transaction,
+    SQLite: query_only, which it turns off again on the way out)."""
+    with Session(engine, expire_on_commit=False) as session:
+        with pytest.raises(DBAPIError), read_snapshot(session):
+            get_or_create_workspace(session=session, name="written-inside")
+        get_or_create_workspace(session=session, name="written-after")
+        session.commit()
+    with Session(engine) as session:
+        assert _workspaces(session) == 1
+
+
+def test_a_snapshot_refuses_to_commit_pending_changes(engine):
+    """Entering a snapshot would commit what the session holds: it raises instead."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(Workspace(name="pending"))
+        with pytest.raises(PendingWrites), read_snapshot(session):
+            pass
+    with Session(engine) as session:
+        assert _workspaces(session) == 0
