@@ -176,7 +176,13 @@ def _source(r: Row) -> str:
 
 
 def brief_markdown(*, session: Session, cluster: Cluster, now: datetime | None = None) -> str:
-    """A content brief: what customers say, why it matters in numbers, the best exact quotes."""
+    """A content brief: what customers say, why it matters in numbers, the best exact quotes;
+    all of one snapshot."""
+    with read_snapshot(session):
+        return _brief(session, cluster, now)
+
+
+def _brief(session: Session, cluster: Cluster, now: datetime | None) -> str:
     rows = cluster_rows(session=session, cluster=cluster)
     s = cluster_stats(rows, now=now)
     kind = {"objection": "Objection", "question": "Question", "pain": "Pain phrase"}.get(

@@ -9,18 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
+from starlette.requests import Request
 
 from app.schemas import FeedOut
 from app.services import rollups
 from app.services.calls import delete_call_content
-from app.services.export import clusters_csv
+from app.services.export import brief_markdown, clusters_csv
 from app.services.feed import FeedFilters
 from app.services.feed_stats import feed_groups, weekly_mentions
 from app.services.feed_view import feed_page
+from app.web.clusters import cluster_page
 from app.web.feed import feed_view
 from app.web.filters import FeedQuery
 from app.web.sparkline import WEEKS
-from models import Call, ClusterMember, Mention
+from models import Call, Cluster, ClusterMember, Mention, Workspace
 from tests.app.test_feed_rollups import (
     NOW,
     _assert_kept_equals_recount,
@@ -231,3 +233,42 @@ def test_a_call_won_while_the_feed_is_exported_is_shown_as_before_or_after(engin
         after = export(session)
     assert before != after
     assert during in (before, after)
+
+
+def _theme_of(session: Session, call_id: int) -> int:
+    return session.exec(select(ClusterMember.cluster_id).join(
+        Mention, Mention.id == ClusterMember.mention_id).where(
+        Mention.call_id == call_id, Mention.kind == "objection")).first()
+
+
+def _brief(session: Session, workspace_id: int, cluster_id: int) -> str:
+    return brief_markdown(session=session, cluster=session.get(Cluster, cluster_id), now=NOW)
+
+
+def _theme_page(session: Session, workspace_id: int, cluster_id: int) -> bytes:
+    request = Request({"type": "http", "method": "GET", "path": f"/clusters/{cluster_id}",
+                       "query_string": b"", "headers": [], "session": {"csrf": "fixed"}})
+    return cluster_page(cluster_id, request, session, session.get(Workspace, workspace_id)).body
+
+
+@pytest.mark.parametrize("read", [_brief, _theme_page], ids=["brief", "page"])
+def test_a_call_cleared_while_a_theme_is_read_is_shown_as_before_or_after(engine, read):
+    """A call of the theme loses its content just after the theme's rows are read: its variants
+    and quotes, read after them, come from the same moment as its numbers."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        workspace_id, cleared_id = _summarised_with_a_call_at(session, rng, "theme-race",
+                                                              NOW - timedelta(days=10))
+        cluster_id = _theme_of(session, cleared_id)
+        before = read(session, workspace_id, cluster_id)
+
+    def clear(writer: Session) -> None:
+        delete_call_content(session=writer, call=writer.get(Call, cleared_id))
+
+    during = _read_while_committing(engine, "FROM mention", clear,
+                                    lambda reader: read(reader, workspace_id, cluster_id))
+    with Session(engine) as session:
+        after = read(session, workspace_id, cluster_id)
+    assert before != after
+    assert during in (before, after)
+
