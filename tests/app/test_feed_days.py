@@ -7,14 +7,14 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlmodel import Session, select
 from starlette.requests import Request
 
 from app.schemas import FeedOut
 from app.services import rollups
 from app.services.calls import delete_call_content
-from app.services.export import brief_markdown, clusters_csv
+from app.services.export import brief_markdown, clusters_csv, quotes_csv
 from app.services.feed import FeedFilters
 from app.services.feed_stats import feed_groups, weekly_mentions
 from app.services.feed_view import feed_page
@@ -272,3 +272,27 @@ def test_a_call_cleared_while_a_theme_is_read_is_shown_as_before_or_after(engine
     assert before != after
     assert during in (before, after)
 
+
+def test_calls_won_while_the_quotes_are_exported_are_shown_as_before_or_after(engine):
+    """Every call is marked won just after the export read the first kind's quotes: the other
+    kinds' quotes, read after them, carry the outcomes of the same moment."""
+    rng = random.Random(8)
+    with Session(engine) as session:
+        workspace_id, _ = _summarised_with_a_call_at(session, rng, "quotes-race",
+                                                     NOW - timedelta(days=10))
+
+    def export(session: Session) -> str:
+        return quotes_csv(session=session, workspace_id=workspace_id,
+                          kinds=["objection", "question", "pain"], filters=FeedFilters())
+
+    def win(writer: Session) -> None:
+        writer.execute(update(Call).where(Call.workspace_id == workspace_id)
+                       .values(outcome="won"))
+
+    with Session(engine) as session:
+        before = export(session)
+    during = _read_while_committing(engine, "FROM mention", win, export)
+    with Session(engine) as session:
+        after = export(session)
+    assert before != after
+    assert during in (before, after)
