@@ -131,3 +131,55 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# session.info's mark of a session reading a snapshot
+_SNAPSHOT = "read_snapshot"
+# read only: a feed read writes nothing, and PostgreSQL refuses a write that would slip in
+_PG_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+class PendingWrites(RuntimeError):
+    """read_snapshot was entered with changes not yet flushed or committed."""
+
+
+@contextmanager
+def read_snapshot(session: Session) -> Iterator[None]:
+    """Reads inside see one snapshot of the database, whatever others commit meanwhile, so that
+    numbers read by separate statements (kept totals, day windows, quotes) add up.
+
+    The session's transaction ends on the way in (a commit, so the snapshot's isolation can be
+    set: a session holding unflushed changes raises PendingWrites rather than commit them) and
+    on the way out, so a snapshot lives only while it is read; nested, the outer one holds.
+    Build the answer inside the block: the exit commit expires loaded objects in a session with
+    expire_on_commit=True, and what is read after it is of another moment. Writes inside fail
+    on both databases (PostgreSQL: a read-only transaction; SQLite: query_only). An in-memory
+    SQLite database (StaticPool: one connection for everyone) holds one snapshot at a time:
+    for a single session, as in tests."""
+    if session.info.get(_SNAPSHOT):
+        yield
+        return
+    if session.new or session.dirty or session.deleted:
+        raise PendingWrites("read_snapshot would commit the session's pending changes: "
+                            "commit or roll them back before reading a snapshot")
+    session.commit()  # a request's key look-up began a transaction: its isolation is set
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection(execution_options=_PG_SNAPSHOT if postgres else None)
+    if not postgres:
+        # pysqlite opens no transaction for a SELECT: each would read the database as it stands
+        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("PRAGMA query_only=ON")
+    session.info[_SNAPSHOT] = True
+    read = False
+    try:
+        yield
+        read = True
+    finally:
+        del session.info[_SNAPSHOT]
+        if not postgres:
+            # the connection goes back to the pool writable, whatever happened inside
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+        if read:
+            session.commit()
+        else:
+            session.rollback()

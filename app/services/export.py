@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from app.db import read_snapshot
 from app.services.cluster_view import cluster_detail
 from app.services.feed import (
     FeedFilters,
@@ -63,19 +64,20 @@ def mmss(ms: int | None) -> str:
 def clusters_csv(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                  sort: str = "score", now: datetime | None = None) -> str:
     """The feed of one mention kind, best first, one cluster a line."""
-    items = build_feed(session=session, workspace_id=workspace_id, kind=kind, filters=filters,
-                       sort=sort, now=now)
-    rows = []
-    for rank, item in enumerate(items, start=1):
-        s, c = item.score, item.cluster
-        top = best_quotes(item.rows, 1)
-        lost_share = raw_lost_share(s.lost_calls, s.won_calls)
-        accounts = {r.call.account for r in item.rows if r.call.account}
-        rows.append([rank, c.id, c.kind, c.label, c.category or "", s.score, len(item.rows),
-                     s.mentions, len({r.call.id for r in item.rows}), len(accounts), s.recent,
-                     s.previous, s.trend, s.lost_calls, s.won_calls,
-                     "" if lost_share is None else lost_share, "; ".join(c.keywords or []),
-                     top[0].mention.text if top else "", explain(s, len(item.rows))])
+    with read_snapshot(session):
+        items = build_feed(session=session, workspace_id=workspace_id, kind=kind,
+                           filters=filters, sort=sort, now=now)
+        rows = []
+        for rank, item in enumerate(items, start=1):
+            s, c = item.score, item.cluster
+            top = best_quotes(item.rows, 1)
+            lost_share = raw_lost_share(s.lost_calls, s.won_calls)
+            accounts = {r.call.account for r in item.rows if r.call.account}
+            rows.append([rank, c.id, c.kind, c.label, c.category or "", s.score,
+                         len(item.rows), s.mentions, len({r.call.id for r in item.rows}),
+                         len(accounts), s.recent, s.previous, s.trend, s.lost_calls, s.won_calls,
+                         "" if lost_share is None else lost_share, "; ".join(c.keywords or []),
+                         top[0].mention.text if top else "", explain(s, len(item.rows))])
     return _csv(CLUSTER_COLUMNS, rows)
 
 
@@ -83,25 +85,27 @@ def quotes_csv(*, session: Session, workspace_id: int, kinds: list[str], filters
                cluster_id: int | None = None) -> str:
     """Every quote that passes the filters, theme by theme (in the feed's quote order), then
     the other groups' (cluster_id empty, labelled "Other <category>"); one theme's with cluster_id."""
-    rows: list[Row] = []
-    for kind in kinds:
-        rows.extend(filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
-                                  filters=filters, cluster_id=cluster_id,
-                                  themed=cluster_id is not None))
-    # a theme's quotes in the feed's order (its first is the feed's first); other groups' by id
-    rows.sort(key=lambda r: (r.cluster_id is None, r.cluster_id or 0, r.mention.category or "",
-                             quote_order(r) if r.cluster_id is not None else (r.mention.id,)))
-    labels = _labels(session, {r.cluster_id for r in rows if r.cluster_id is not None})
-    lines = []
-    for r in rows:
-        m, call = r.mention, r.call
-        label = (labels.get(r.cluster_id, "") if r.cluster_id is not None
-                 else f"Other {m.category or m.kind}")
-        lines.append([m.id, "" if r.cluster_id is None else r.cluster_id, label, m.kind,
-                      m.category or "", m.text, m.speaker, call.account or "", call.id,
-                      call.title or "", when(call).date().isoformat(), mmss(m.start_ms),
-                      "" if m.start_ms is None else m.start_ms, call.deal_stage or "",
-                      call.outcome or "", "; ".join(call.tags or [])])
+    with read_snapshot(session):
+        rows: list[Row] = []
+        for kind in kinds:
+            rows.extend(filtered_rows(session=session, workspace_id=workspace_id, kind=kind,
+                                      filters=filters, cluster_id=cluster_id,
+                                      themed=cluster_id is not None))
+        # a theme's quotes in the feed's order (its first is the feed's first); other groups' by id
+        rows.sort(key=lambda r: (r.cluster_id is None, r.cluster_id or 0,
+                                 r.mention.category or "",
+                                 quote_order(r) if r.cluster_id is not None else (r.mention.id,)))
+        labels = _labels(session, {r.cluster_id for r in rows if r.cluster_id is not None})
+        lines = []
+        for r in rows:
+            m, call = r.mention, r.call
+            label = (labels.get(r.cluster_id, "") if r.cluster_id is not None
+                     else f"Other {m.category or m.kind}")
+            lines.append([m.id, "" if r.cluster_id is None else r.cluster_id, label, m.kind,
+                          m.category or "", m.text, m.speaker, call.account or "", call.id,
+                          call.title or "", when(call).date().isoformat(), mmss(m.start_ms),
+                          "" if m.start_ms is None else m.start_ms, call.deal_stage or "",
+                          call.outcome or "", "; ".join(call.tags or [])])
     return _csv(QUOTE_COLUMNS, lines)
 
 
@@ -182,7 +186,13 @@ def _source(r: Row) -> str:
 
 
 def brief_markdown(*, session: Session, cluster: Cluster, now: datetime | None = None) -> str:
-    """A content brief: what customers say, why it matters in numbers, the best exact quotes."""
+    """A content brief: what customers say, why it matters in numbers, the best exact quotes;
+    all of one snapshot."""
+    with read_snapshot(session):
+        return _brief(session, cluster, now)
+
+
+def _brief(session: Session, cluster: Cluster, now: datetime | None) -> str:
     rows = cluster_rows(session=session, cluster=cluster)
     s = cluster_stats(rows, now=now)
     kind = {"objection": "Objection", "question": "Question", "pain": "Pain phrase"}.get(

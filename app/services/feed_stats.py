@@ -99,7 +99,9 @@ def lost_rate(*, session: Session, workspace_id: int) -> float:
 
 def feed_groups(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
                 sort: str = "score", now: datetime | None = None) -> list[CategoryStats]:
-    """Every category heard under the filters, best first, each with its themes ranked."""
+    """Every category heard under the filters, best first, each with its themes ranked. Its
+    statements (kept totals, then windows) add up only when read in one snapshot: its callers
+    read it inside app/db.py's read_snapshot."""
     now = now or utcnow()
     now_us, p0 = epoch_us(now), lost_rate(session=session, workspace_id=workspace_id)
     if unfiltered(filters):

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session
 
+from app.db import read_snapshot
 from app.schemas import (
     CategoryOut,
     FeedItemOut,
@@ -70,25 +71,28 @@ def category_out(group: CategoryStats, kind: str, *, themes: int, quotes: dict[i
 def feed_page(*, session: Session, workspace_id: int, kind: str, filters: FeedFilters,
               sort: str, limit: int, quotes: int, cursor: str | None,
               themes: int = 10, now: datetime | None = None) -> FeedOut:
-    """Numbers from the summary tables; quotes read only for the themes shown."""
+    """Numbers from the summary tables; quotes read only for the themes shown; all of one
+    snapshot."""
     offset = decode_cursor(cursor)
     mention_kind = FEED_KINDS[kind]
-    groups = feed_groups(session=session, workspace_id=workspace_id, kind=mention_kind,
-                         filters=filters, sort=sort, now=now)
-    ranked = ranked_themes(groups, sort)
-    page = ranked[offset:offset + limit]
-    shown = {t.cluster.id for g in groups for t in g.themes[:themes]} | {
-        t.cluster.id for t in page}
-    best = theme_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
-                        filters=filters, cluster_ids=sorted(shown), limit=quotes)
-    loose = other_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
-                         filters=filters, categories=[g.category for g in groups], limit=quotes)
-    more = offset + limit < len(ranked)
-    return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=best,
-                                            other_quotes=loose[g.category]) for g in groups],
-                   items=[item_out(t, best[t.cluster.id]) for t in page],
-                   next=encode_cursor(offset + limit) if more else None,
-                   total=len(ranked), other=sum(g.other_mentions for g in groups))
+    with read_snapshot(session):
+        groups = feed_groups(session=session, workspace_id=workspace_id, kind=mention_kind,
+                             filters=filters, sort=sort, now=now)
+        ranked = ranked_themes(groups, sort)
+        page = ranked[offset:offset + limit]
+        shown = {t.cluster.id for g in groups for t in g.themes[:themes]} | {
+            t.cluster.id for t in page}
+        best = theme_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
+                            filters=filters, cluster_ids=sorted(shown), limit=quotes)
+        loose = other_quotes(session=session, workspace_id=workspace_id, kind=mention_kind,
+                             filters=filters, categories=[g.category for g in groups],
+                             limit=quotes)
+        more = offset + limit < len(ranked)
+        return FeedOut(categories=[category_out(g, kind, themes=themes, quotes=best,
+                                                other_quotes=loose[g.category]) for g in groups],
+                       items=[item_out(t, best[t.cluster.id]) for t in page],
+                       next=encode_cursor(offset + limit) if more else None,
+                       total=len(ranked), other=sum(g.other_mentions for g in groups))
 
 
 def other_page(*, session: Session, workspace_id: int, kind: str, category: str | None,

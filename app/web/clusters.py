@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
 
+from app.db import read_snapshot
 from app.deps import RowId, SessionDep
 from app.errors import Unprocessable
 from app.services import clusters as service
@@ -21,6 +23,7 @@ from app.web.quotes import QuoteView, quote_views
 from app.web.routing import PageRoute
 from app.web.sparkline import sparkline_svg, weekly_counts
 from app.web.templating import templates
+from models import Cluster
 from models.base import utcnow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -43,8 +46,15 @@ def _page_number(raw: str | None) -> int:
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster_page(cluster_id: RowId, request: Request, session: SessionDep,
                  workspace: PageWorkspaceDep) -> Response:
-    cluster = service.get_cluster(session=session, workspace_id=workspace.id,
-                                  cluster_id=cluster_id)
+    """The theme's page: its cluster, rows, variants and quotes read and rendered in one
+    snapshot."""
+    with read_snapshot(session):
+        cluster = service.get_cluster(session=session, workspace_id=workspace.id,
+                                      cluster_id=cluster_id)
+        return _cluster_page(request, session, cluster)
+
+
+def _cluster_page(request: Request, session: Session, cluster: Cluster) -> Response:
     safe = request.query_params.get("safe") == "1"
     rows = cluster_rows(session=session, cluster=cluster)
     variants = cluster_detail(session=session, cluster=cluster)["variants"]

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlmodel import Session
 
+from app.db import read_snapshot
 from app.deps import FeedCacheDep, RowId, SessionDep
 from app.errors import NotFound
 from app.services.clusters import request_rebuild
@@ -131,11 +132,15 @@ class FeedView:
 
 def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
               now: datetime) -> FeedView:
-    groups = feed_groups(session=session, workspace_id=workspace_id, kind=query.mention_kind,
-                         filters=query.filters(), sort=query.sort, now=now)
-    offered = facets(session=session, workspace_id=workspace_id, kind=query.mention_kind)
-    shown = sections(session=session, workspace_id=workspace_id, groups=groups, query=query,
-                     now=now)
+    """The page's view: its data all read from one snapshot, rendered after it ends."""
+    with read_snapshot(session):
+        groups = feed_groups(session=session, workspace_id=workspace_id,
+                             kind=query.mention_kind, filters=query.filters(), sort=query.sort,
+                             now=now)
+        offered = facets(session=session, workspace_id=workspace_id, kind=query.mention_kind)
+        shown = sections(session=session, workspace_id=workspace_id, groups=groups,
+                         query=query, now=now)
+        counts = progress(session=session, workspace_id=workspace_id)
     body = templates.env.get_template("_feed_body.html").render(
         query=query, sections=shown, total=sum(len(g.themes) for g in groups), tabs=KIND_TABS,
         sorts=SORTS, outcomes=OUTCOMES, presets=presets(query, now.date()), facets=offered,
@@ -144,8 +149,7 @@ def feed_view(*, session: Session, workspace_id: int, query: FeedQuery,
                 a, Markup(" selected") if a == query.account and not offered.more_accounts
                 else "")
             for a in offered.accounts))
-    return FeedView(body=body.encode(), has_sections=bool(shown),
-                    progress=progress(session=session, workspace_id=workspace_id))
+    return FeedView(body=body.encode(), has_sections=bool(shown), progress=counts)
 
 
 def view_key(workspace_id: int, feed_version: int, query: FeedQuery, now: datetime) -> tuple:
