@@ -187,6 +187,18 @@ def _web_view(session: Session, workspace_id: int, now: datetime) -> bytes:
                      now=now).body
 
 
+def _shown_as_before_or_after(engine, after_reading: str, change, read) -> None:
+    """read's answer while change commits just after the statement holding after_reading is
+    the answer from before the change or the one from after it (and the two differ)."""
+    with Session(engine) as session:
+        before = read(session)
+    during = _read_while_committing(engine, after_reading, change, read)
+    with Session(engine) as session:
+        after = read(session)
+    assert before != after
+    assert during in (before, after)
+
+
 @pytest.mark.parametrize("read", [_api_page, _web_view], ids=["api", "page"])
 def test_a_call_cleared_while_the_feed_is_read_is_shown_as_before_or_after(engine, read):
     """A re-delivered call's content goes just after the windows are read: the quotes (and the
@@ -195,17 +207,12 @@ def test_a_call_cleared_while_the_feed_is_read_is_shown_as_before_or_after(engin
     with Session(engine) as session:
         workspace_id, cleared_id = _summarised_with_a_call_at(session, rng, "clear-race",
                                                               NOW - timedelta(days=10))
-        before = read(session, workspace_id, NOW)
 
     def clear(writer: Session) -> None:
         delete_call_content(session=writer, call=writer.get(Call, cleared_id))
 
-    during = _read_while_committing(engine, "FROM feed_day", clear,
-                                    lambda reader: read(reader, workspace_id, NOW))
-    with Session(engine) as session:
-        after = read(session, workspace_id, NOW)
-    assert before != after
-    assert during in (before, after)
+    _shown_as_before_or_after(engine, "FROM feed_day", clear,
+                              lambda reader: read(reader, workspace_id, NOW))
 
 
 def test_a_call_won_while_the_feed_is_exported_is_shown_as_before_or_after(engine):
@@ -226,13 +233,7 @@ def test_a_call_won_while_the_feed_is_exported_is_shown_as_before_or_after(engin
         writer.add(call)
         rollups.refresh_call(session=writer, call=call)
 
-    with Session(engine) as session:
-        before = export(session)
-    during = _read_while_committing(engine, "FROM mention", win, export)
-    with Session(engine) as session:
-        after = export(session)
-    assert before != after
-    assert during in (before, after)
+    _shown_as_before_or_after(engine, "FROM mention", win, export)
 
 
 def _theme_of(session: Session, call_id: int) -> int:
@@ -260,17 +261,12 @@ def test_a_call_cleared_while_a_theme_is_read_is_shown_as_before_or_after(engine
         workspace_id, cleared_id = _summarised_with_a_call_at(session, rng, "theme-race",
                                                               NOW - timedelta(days=10))
         cluster_id = _theme_of(session, cleared_id)
-        before = read(session, workspace_id, cluster_id)
 
     def clear(writer: Session) -> None:
         delete_call_content(session=writer, call=writer.get(Call, cleared_id))
 
-    during = _read_while_committing(engine, "FROM mention", clear,
-                                    lambda reader: read(reader, workspace_id, cluster_id))
-    with Session(engine) as session:
-        after = read(session, workspace_id, cluster_id)
-    assert before != after
-    assert during in (before, after)
+    _shown_as_before_or_after(engine, "FROM mention", clear,
+                              lambda reader: read(reader, workspace_id, cluster_id))
 
 
 def test_calls_won_while_the_quotes_are_exported_are_shown_as_before_or_after(engine):
@@ -289,10 +285,4 @@ def test_calls_won_while_the_quotes_are_exported_are_shown_as_before_or_after(en
         writer.execute(update(Call).where(Call.workspace_id == workspace_id)
                        .values(outcome="won"))
 
-    with Session(engine) as session:
-        before = export(session)
-    during = _read_while_committing(engine, "FROM mention", win, export)
-    with Session(engine) as session:
-        after = export(session)
-    assert before != after
-    assert during in (before, after)
+    _shown_as_before_or_after(engine, "FROM mention", win, export)
