@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sqlmodel import Session
 
-from app.services.feed import FeedFilters, decode_cursor, encode_cursor, filtered_rows
+from app.services.feed import (
+    FeedFilters,
+    decode_cursor,
+    encode_cursor,
+    filtered_rows,
+    quote_order,
+)
 from app.services.feed_view import quote_out
 from models import Cluster
 from pipelines.variants import by_representativeness, group_variants
@@ -17,10 +23,10 @@ VARIANT_COSINE = 0.85
 
 
 def _rows(session: Session, cluster: Cluster):
-    """Members in the feed's quote order: confident ones first, each by its lead."""
+    """Members in the feed's quote order (quote_order)."""
     rows = filtered_rows(session=session, workspace_id=cluster.workspace_id, kind=cluster.kind,
                          filters=FeedFilters(), cluster_id=cluster.id, with_embeddings=True)
-    return sorted(rows, key=lambda r: (not r.confident, -r.lead, r.mention.id))
+    return sorted(rows, key=quote_order)
 
 
 def cluster_detail(*, session: Session, cluster: Cluster) -> dict:

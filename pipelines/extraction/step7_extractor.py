@@ -219,7 +219,8 @@ class Extractor:
     def _context_vectors(self, contexts: list[str | None]) -> np.ndarray:
         """The rep turns' vectors (zero where unknown, or everywhere when the model ignores
         them)."""
-        known = [c.strip() if c and self.model.uses_context else "" for c in contexts]
+        read = self.model.uses_context
+        known = [c.strip() if c and read else "" for c in contexts]
         vectors = np.zeros((len(known), self.index.dim), dtype=np.float32)
         rows = [k for k, c in enumerate(known) if c]
         if rows:
